@@ -1,0 +1,149 @@
+/**
+ * Every failure credexec reports is one of these classes. Messages name the credential, version,
+ * file or table involved and never contain a secret value. Only `src/cli` maps them to exit codes.
+ */
+export type ErrorCode =
+  | 'USAGE'
+  | 'NOT_FOUND'
+  | 'INTEGRITY'
+  | 'KEY_SERVICE'
+  | 'STORE'
+  | 'VERSION_EXISTS'
+  | 'SETUP_REQUIRED'
+  | 'MANIFEST'
+  | 'RESOLVE'
+  | 'SPAWN';
+
+export class CredexecError extends Error {
+  readonly code: ErrorCode;
+
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.code = code;
+    this.name = new.target.name;
+  }
+}
+
+/** Bad flags, arguments or input that the user can fix by calling differently (exit 2). */
+export class UsageError extends CredexecError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('USAGE', message, options);
+  }
+}
+
+export function describeCredential(name: string, version?: string): string {
+  return version === undefined ? `"${name}"` : `"${name}" version ${version}`;
+}
+
+export class NotFoundError extends CredexecError {
+  readonly credential: string;
+  readonly version: string | undefined;
+
+  constructor(name: string, version?: string, where?: string) {
+    super(
+      'NOT_FOUND',
+      `credential ${describeCredential(name, version)} not found${where ? ` in ${where}` : ''}`,
+    );
+    this.credential = name;
+    this.version = version;
+  }
+}
+
+export class IntegrityError extends CredexecError {
+  readonly credential: string;
+  readonly version: string;
+
+  constructor(name: string, version: string, reason: string) {
+    super(
+      'INTEGRITY',
+      `integrity check failed for credential ${describeCredential(name, version)}: ${reason}`,
+    );
+    this.credential = name;
+    this.version = version;
+  }
+}
+
+/** The key service (KMS or the local keyring) refused or failed; `reason` says why. */
+export type KeyServiceFailure =
+  | 'invalid-ciphertext'
+  | 'access-denied'
+  | 'key-disabled'
+  | 'key-not-found'
+  | 'throttled'
+  | 'unavailable'
+  | 'invalid-request';
+
+export class KeyServiceError extends CredexecError {
+  readonly reason: KeyServiceFailure;
+
+  constructor(reason: KeyServiceFailure, message: string, options?: { cause?: unknown }) {
+    super('KEY_SERVICE', message, options);
+    this.reason = reason;
+  }
+}
+
+/** A key-service failure while working on one credential version. */
+export class CredentialKeyError extends CredexecError {
+  readonly credential: string;
+  readonly version: string | undefined;
+  readonly reason: KeyServiceFailure;
+
+  constructor(action: string, name: string, version: string | undefined, cause: KeyServiceError) {
+    super(
+      'KEY_SERVICE',
+      `cannot ${action} credential ${describeCredential(name, version)}: ${cause.message}`,
+      { cause },
+    );
+    this.credential = name;
+    this.version = version;
+    this.reason = cause.reason;
+  }
+}
+
+export class StoreError extends CredexecError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('STORE', message, options);
+  }
+}
+
+export class VersionExistsError extends CredexecError {
+  readonly credential: string;
+  readonly version: string;
+
+  constructor(name: string, version: string) {
+    super(
+      'VERSION_EXISTS',
+      `credential ${describeCredential(name, version)} already exists; versions are immutable (use -a to add the next version or -v to pick another)`,
+    );
+    this.credential = name;
+    this.version = version;
+  }
+}
+
+export class SetupRequiredError extends CredexecError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('SETUP_REQUIRED', message, options);
+  }
+}
+
+/** Narrow an unknown thrown value to a message without ever printing a value-bearing object. */
+export function messageOf(error: unknown): string {
+  if (error instanceof Error) return error.message;
+  return String(error);
+}
+
+export interface CredentialFailure {
+  readonly credential: string;
+  readonly error: unknown;
+}
+
+/** Several credentials failed in one operation (getall, wildcard get); each is listed. */
+export class MultipleFailuresError extends CredexecError {
+  readonly failures: readonly CredentialFailure[];
+
+  constructor(action: string, failures: readonly CredentialFailure[]) {
+    const lines = failures.map(({ credential, error }) => `  ${credential}: ${messageOf(error)}`);
+    super('RESOLVE', `${action} failed for ${failures.length} credential(s):\n${lines.join('\n')}`);
+    this.failures = failures;
+  }
+}

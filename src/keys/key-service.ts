@@ -1,0 +1,20 @@
+import type { EncryptionContext } from '../envelope/context.js';
+
+export interface DataKey {
+  /** 64 plaintext bytes; whoever receives them zeroes them after use. */
+  readonly plaintext: Uint8Array;
+  /** The wrapped key, safe to store. */
+  readonly ciphertextBlob: Uint8Array;
+}
+
+/**
+ * A service holding master keys that never leave it (AWS KMS, or the local keyring file).
+ * Failures are KeyServiceError with a `reason`. Implementations never log key material.
+ */
+export interface KeyService {
+  /** Human-readable, for error messages: "KMS in eu-west-1", "local master key /path". */
+  readonly description: string;
+  generateDataKey(keyId: string, context: EncryptionContext): Promise<DataKey>;
+  /** Unwrap a data key; fails with reason `invalid-ciphertext` when the context does not match. */
+  decrypt(ciphertextBlob: Uint8Array, context: EncryptionContext): Promise<Uint8Array>;
+}

@@ -1,0 +1,300 @@
+import { randomBytes } from 'node:crypto';
+import { constants, promises as fs } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { SetupRequiredError, StoreError, VersionExistsError } from '../errors.js';
+import {
+  refKey,
+  type CredentialStore,
+  type StoreSetupOptions,
+  type StoreSetupResult,
+} from './credential-store.js';
+import {
+  attributesFromWire,
+  attributesToWire,
+  itemFromAttributes,
+  itemToAttributes,
+  type CredentialItem,
+  type CredentialRef,
+  type WireAttributeMap,
+} from './item.js';
+
+/**
+ * The local backend's store: one JSON file of credstash-shaped items (DynamoDB JSON, so the items
+ * could be loaded into a credstash table as they are). Readers see whole files only: every write
+ * goes to a 0600 temp file that is fsynced and renamed over the store. Writers serialise on a lock
+ * file, so concurrent `put -a` processes never lose an item.
+ */
+const FORMAT = 'credexec-local-store';
+const FORMAT_VERSION = 1;
+const LOCK_TIMEOUT_MS = 15_000;
+
+interface StoreFile {
+  format: typeof FORMAT;
+  formatVersion: typeof FORMAT_VERSION;
+  items: WireAttributeMap[];
+}
+
+function errnoCode(error: unknown): string | undefined {
+  return error instanceof Error && 'code' in error && typeof error.code === 'string'
+    ? error.code
+    : undefined;
+}
+
+function describeErrno(error: unknown): string {
+  return errnoCode(error) ?? (error instanceof Error ? error.message : String(error));
+}
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+function processIsAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error: unknown) {
+    return errnoCode(error) === 'EPERM';
+  }
+}
+
+export class LocalFileStore implements CredentialStore {
+  readonly description: string;
+  readonly #path: string;
+  readonly #lockPath: string;
+
+  constructor(path: string) {
+    this.#path = path;
+    this.#lockPath = `${path}.lock`;
+    this.description = `store file ${path}`;
+  }
+
+  async setup(_options: StoreSetupOptions): Promise<StoreSetupResult> {
+    const created: string[] = [];
+    const empty: StoreFile = { format: FORMAT, formatVersion: FORMAT_VERSION, items: [] };
+    try {
+      const handle = await fs.open(
+        this.#path,
+        constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL,
+        0o600,
+      );
+      try {
+        await handle.writeFile(`${JSON.stringify(empty)}\n`);
+        await handle.sync();
+      } finally {
+        await handle.close();
+      }
+      created.push(this.description);
+    } catch (error: unknown) {
+      if (errnoCode(error) !== 'EEXIST') {
+        throw new StoreError(`cannot create ${this.description}: ${describeErrno(error)}`, {
+          cause: error,
+        });
+      }
+      await this.#read(); // an existing file must be a valid store
+    }
+    return { created, description: this.description };
+  }
+
+  async put(item: CredentialItem): Promise<void> {
+    await this.#update((items) => {
+      if (items.has(refKey(item))) throw new VersionExistsError(item.name, item.version);
+      items.set(refKey(item), item);
+      return true;
+    });
+  }
+
+  async get(ref: CredentialRef): Promise<CredentialItem | undefined> {
+    return (await this.#read()).get(refKey(ref));
+  }
+
+  async getMany(refs: readonly CredentialRef[]): Promise<CredentialItem[]> {
+    const items = await this.#read();
+    return refs.flatMap((ref) => items.get(refKey(ref)) ?? []);
+  }
+
+  async getLatest(name: string): Promise<CredentialItem | undefined> {
+    let latest: CredentialItem | undefined;
+    for (const item of (await this.#read()).values()) {
+      if (item.name === name && (latest === undefined || item.version > latest.version))
+        latest = item;
+    }
+    return latest;
+  }
+
+  async versions(name: string): Promise<CredentialRef[]> {
+    const refs = [...(await this.#read()).values()]
+      .filter((item) => item.name === name)
+      .map(({ version }) => ({ name, version }));
+    return refs.sort((a, b) => (a.version < b.version ? -1 : a.version > b.version ? 1 : 0));
+  }
+
+  async scan(): Promise<CredentialItem[]> {
+    return [...(await this.#read()).values()];
+  }
+
+  async delete(ref: CredentialRef): Promise<boolean> {
+    let deleted = false;
+    await this.#update((items) => {
+      deleted = items.delete(refKey(ref));
+      return deleted;
+    });
+    return deleted;
+  }
+
+  async #read(): Promise<Map<string, CredentialItem>> {
+    let text: string;
+    try {
+      text = await fs.readFile(this.#path, 'utf8');
+    } catch (error: unknown) {
+      if (errnoCode(error) === 'ENOENT') {
+        throw new SetupRequiredError(
+          `no ${this.description} — run \`credexec setup --backend local\``,
+        );
+      }
+      throw new StoreError(`cannot read ${this.description}: ${describeErrno(error)}`, {
+        cause: error,
+      });
+    }
+    return this.#parse(text);
+  }
+
+  #parse(text: string): Map<string, CredentialItem> {
+    const corrupt = (reason: string, cause?: unknown) =>
+      new StoreError(`${this.description} is corrupt: ${reason}; it was left untouched`, { cause });
+    let data: unknown;
+    try {
+      data = JSON.parse(text);
+    } catch (error: unknown) {
+      throw corrupt('not valid JSON', error);
+    }
+    if (
+      typeof data !== 'object' ||
+      data === null ||
+      !('format' in data) ||
+      data.format !== FORMAT ||
+      !('items' in data) ||
+      !Array.isArray(data.items)
+    ) {
+      throw corrupt(`not a ${FORMAT} file`);
+    }
+    if (!('formatVersion' in data) || data.formatVersion !== FORMAT_VERSION) {
+      throw corrupt(`unsupported format version (this credexec reads version ${FORMAT_VERSION})`);
+    }
+    const items = new Map<string, CredentialItem>();
+    for (const [index, wire] of (data.items as unknown[]).entries()) {
+      if (typeof wire !== 'object' || wire === null)
+        throw corrupt(`item ${index} is not an object`);
+      let item: CredentialItem;
+      try {
+        item = itemFromAttributes(attributesFromWire(wire as WireAttributeMap), `item ${index}`);
+      } catch (error: unknown) {
+        throw corrupt(error instanceof Error ? error.message : String(error), error);
+      }
+      items.set(refKey(item), item);
+    }
+    return items;
+  }
+
+  /** Read-modify-write under the lock; `change` returns false when there is nothing to write. */
+  async #update(change: (items: Map<string, CredentialItem>) => boolean): Promise<void> {
+    await this.#withLock(async () => {
+      const items = await this.#read();
+      if (!change(items)) return;
+      const file: StoreFile = {
+        format: FORMAT,
+        formatVersion: FORMAT_VERSION,
+        items: [...items.values()].map((item) => attributesToWire(itemToAttributes(item))),
+      };
+      await this.#writeAtomically(`${JSON.stringify(file, null, 1)}\n`);
+    });
+  }
+
+  async #writeAtomically(text: string): Promise<void> {
+    const temp = join(
+      dirname(this.#path),
+      `.${basename(this.#path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`,
+    );
+    try {
+      const handle = await fs.open(
+        temp,
+        constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL,
+        0o600,
+      );
+      try {
+        await handle.writeFile(text);
+        await handle.sync();
+      } finally {
+        await handle.close();
+      }
+      await fs.rename(temp, this.#path);
+    } catch (error: unknown) {
+      await fs.rm(temp, { force: true });
+      throw new StoreError(
+        `cannot write ${this.description}: ${describeErrno(error)}; it was left untouched`,
+        { cause: error },
+      );
+    }
+    // Make the rename itself durable.
+    const directory = await fs.open(dirname(this.#path), 'r');
+    try {
+      await directory.sync();
+    } finally {
+      await directory.close();
+    }
+  }
+
+  async #withLock<T>(work: () => Promise<T>): Promise<T> {
+    const deadline = Date.now() + LOCK_TIMEOUT_MS;
+    let delay = 2;
+    for (;;) {
+      try {
+        const handle = await fs.open(
+          this.#lockPath,
+          constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL,
+          0o600,
+        );
+        try {
+          await handle.writeFile(String(process.pid));
+        } finally {
+          await handle.close();
+        }
+        break;
+      } catch (error: unknown) {
+        if (errnoCode(error) === 'ENOENT') {
+          throw new SetupRequiredError(
+            `no directory for ${this.description} — run \`credexec setup --backend local\``,
+          );
+        }
+        if (errnoCode(error) !== 'EEXIST') {
+          throw new StoreError(`cannot lock ${this.description}: ${describeErrno(error)}`, {
+            cause: error,
+          });
+        }
+      }
+      await this.#breakStaleLock();
+      if (Date.now() > deadline) {
+        throw new StoreError(
+          `timed out waiting for the lock ${this.#lockPath}; if no credexec is running, delete it`,
+        );
+      }
+      await sleep(delay + Math.random() * delay);
+      delay = Math.min(delay * 2, 50);
+    }
+    try {
+      return await work();
+    } finally {
+      await fs.rm(this.#lockPath, { force: true });
+    }
+  }
+
+  // A lock whose owner died (kill -9 mid-write) would block everyone forever.
+  async #breakStaleLock(): Promise<void> {
+    let owner: number;
+    try {
+      owner = Number.parseInt(await fs.readFile(this.#lockPath, 'utf8'), 10);
+    } catch {
+      return; // released meanwhile, or being written: try again
+    }
+    if (Number.isInteger(owner) && owner > 0 && !processIsAlive(owner)) {
+      await fs.rm(this.#lockPath, { force: true });
+    }
+  }
+}
