@@ -1,0 +1,31 @@
+import type { CommandModule } from 'yargs';
+import { deleteSecrets } from '../../secrets/manage-secrets.js';
+import type { CommandContext } from '../command-context.js';
+import type { GlobalArguments } from '../global-options.js';
+
+interface DeleteArguments extends GlobalArguments {
+  readonly name: string;
+  readonly version?: string | undefined;
+}
+
+export function deleteCommand(
+  context: CommandContext,
+): CommandModule<GlobalArguments, DeleteArguments> {
+  return {
+    command: 'delete <name>',
+    describe: 'delete every version of a credential (or just -v VERSION)',
+    builder: (yargs) =>
+      yargs
+        .positional('name', { type: 'string', demandOption: true, describe: 'credential name' })
+        .option('version', { alias: 'v', type: 'string', describe: 'delete only this version' }),
+    handler: async (argv) => {
+      const deleted = await deleteSecrets(await context.openBackend(argv), {
+        name: argv.name,
+        version: argv.version,
+      });
+      context.io.stdout.write(
+        deleted.map(({ name, version }) => `Deleting ${name} -- version ${version}\n`).join(''),
+      );
+    },
+  };
+}

@@ -1,0 +1,87 @@
+import type { CommandModule } from 'yargs';
+import { parseContext } from '../../envelope/context.js';
+import { formatSecrets, OUTPUT_FORMATS, type OutputFormat } from '../../format/secrets-output.js';
+import { getAllSecrets, getSecret } from '../../secrets/read-secrets.js';
+import { hasWildcard } from '../../secrets/wildcard.js';
+import { words, type CommandContext } from '../command-context.js';
+import type { GlobalArguments } from '../global-options.js';
+
+interface GetArguments extends GlobalArguments {
+  readonly name: string;
+  readonly context?: string[] | undefined;
+  readonly version?: string | undefined;
+  readonly noline?: boolean | undefined;
+  readonly format: OutputFormat;
+}
+
+export function formatOption() {
+  return {
+    alias: 'f',
+    choices: OUTPUT_FORMATS,
+    default: 'json' as OutputFormat,
+    describe: 'output format for several credentials',
+  } as const;
+}
+
+/** Decode, format, write, and wipe the plaintext buffers. */
+export function writeSecrets(
+  context: CommandContext,
+  values: Map<string, Buffer>,
+  format: OutputFormat,
+): void {
+  try {
+    const entries = [...values].map(([name, value]) => [name, value.toString('utf8')] as const);
+    context.io.stdout.write(formatSecrets(entries, format));
+  } finally {
+    for (const value of values.values()) value.fill(0);
+  }
+}
+
+export function getCommand(context: CommandContext): CommandModule<GlobalArguments, GetArguments> {
+  return {
+    command: 'get <name> [context..]',
+    describe: 'print a credential (a * in NAME prints every match in --format)',
+    builder: (yargs) =>
+      yargs
+        .positional('name', {
+          type: 'string',
+          demandOption: true,
+          describe: 'credential name; * is a wildcard',
+        })
+        .positional('context', {
+          type: 'string',
+          array: true,
+          describe: 'encryption context KEY=VALUE…',
+        })
+        .option('version', {
+          alias: 'v',
+          type: 'string',
+          describe: 'version to read (default: latest)',
+        })
+        .option('noline', { alias: 'n', type: 'boolean', describe: 'no newline after the value' })
+        .option('format', formatOption()),
+    handler: async (argv) => {
+      const encryptionContext = parseContext(words(argv.context));
+      const backend = await context.openBackend(argv);
+      if (hasWildcard(argv.name)) {
+        const values = await getAllSecrets(backend, {
+          pattern: argv.name,
+          version: argv.version,
+          context: encryptionContext,
+        });
+        writeSecrets(context, values, argv.format);
+        return;
+      }
+      const value = await getSecret(backend, {
+        name: argv.name,
+        version: argv.version,
+        context: encryptionContext,
+      });
+      try {
+        context.io.stdout.write(argv.noline ? value : Buffer.concat([value, Buffer.from('\n')]));
+      } finally {
+        value.fill(0);
+      }
+    },
+  };
+}

@@ -1,0 +1,44 @@
+import type { CommandModule } from 'yargs';
+import { parseContext } from '../../envelope/context.js';
+import type { OutputFormat } from '../../format/secrets-output.js';
+import { getAllSecrets } from '../../secrets/read-secrets.js';
+import { words, type CommandContext } from '../command-context.js';
+import type { GlobalArguments } from '../global-options.js';
+import { formatOption, writeSecrets } from './get.js';
+
+interface GetAllArguments extends GlobalArguments {
+  readonly context?: string[] | undefined;
+  readonly version?: string | undefined;
+  readonly format: OutputFormat;
+}
+
+export function getAllCommand(
+  context: CommandContext,
+): CommandModule<GlobalArguments, GetAllArguments> {
+  return {
+    command: 'getall [context..]',
+    describe: 'print the latest (or -v) version of every credential',
+    builder: (yargs) =>
+      yargs
+        .positional('context', {
+          type: 'string',
+          array: true,
+          describe: 'encryption context KEY=VALUE…',
+        })
+        .option('version', {
+          alias: 'v',
+          type: 'string',
+          describe: 'version to read of each (default: latest)',
+        })
+        .option('format', formatOption()),
+    handler: async (argv) => {
+      const encryptionContext = parseContext(words(argv.context));
+      const backend = await context.openBackend(argv);
+      const values = await getAllSecrets(backend, {
+        version: argv.version,
+        context: encryptionContext,
+      });
+      writeSecrets(context, values, argv.format);
+    },
+  };
+}

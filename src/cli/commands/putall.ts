@@ -1,0 +1,104 @@
+import type { CommandModule } from 'yargs';
+import { parseContext } from '../../envelope/context.js';
+import { DIGEST_NAMES, parseDigestName } from '../../envelope/digests.js';
+import { MultipleFailuresError, UsageError, type CredentialFailure } from '../../errors.js';
+import { putSecret } from '../../secrets/put-secret.js';
+import { words, type CommandContext } from '../command-context.js';
+import type { GlobalArguments } from '../global-options.js';
+import { readValueArgument } from '../io.js';
+
+interface PutAllArguments extends GlobalArguments {
+  readonly credentials: string;
+  readonly context?: string[] | undefined;
+  readonly version?: string | undefined;
+  readonly autoversion?: boolean | undefined;
+  readonly digest: string;
+  readonly comment?: string | undefined;
+}
+
+function parseCredentials(text: string): [string, string][] {
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch {
+    throw new UsageError(
+      'putall expects a JSON object of name → value (the input is not valid JSON)',
+    );
+  }
+  if (typeof data !== 'object' || data === null || Array.isArray(data)) {
+    throw new UsageError('putall expects a JSON object of name → value');
+  }
+  const entries = Object.entries(data);
+  for (const [name, value] of entries) {
+    if (typeof value !== 'string')
+      throw new UsageError(`putall: the value of "${name}" must be a string`);
+  }
+  return entries as [string, string][];
+}
+
+export function putAllCommand(
+  context: CommandContext,
+): CommandModule<GlobalArguments, PutAllArguments> {
+  return {
+    command: 'putall <credentials> [context..]',
+    describe:
+      'store several credentials from a JSON object {"name": "value"} (literal, - or @FILE)',
+    builder: (yargs) =>
+      yargs
+        .positional('credentials', {
+          type: 'string',
+          demandOption: true,
+          describe: 'JSON, - (stdin) or @FILE',
+        })
+        .positional('context', {
+          type: 'string',
+          array: true,
+          describe: 'encryption context KEY=VALUE…',
+        })
+        .option('version', { alias: 'v', type: 'string', describe: 'version to store (default 1)' })
+        .option('autoversion', {
+          alias: 'a',
+          type: 'boolean',
+          describe: 'store each as its latest version + 1',
+        })
+        .option('digest', {
+          alias: 'd',
+          type: 'string',
+          default: 'SHA256',
+          describe: `HMAC digest (${DIGEST_NAMES.join(', ')})`,
+        })
+        .option('comment', {
+          alias: 'c',
+          type: 'string',
+          describe: 'comment stored with every version',
+        })
+        .conflicts('version', 'autoversion'),
+    handler: async (argv) => {
+      const encryptionContext = parseContext(words(argv.context));
+      const digest = parseDigestName(argv.digest);
+      const input = await readValueArgument(argv.credentials, context.io);
+      const credentials = parseCredentials(input.toString('utf8'));
+      input.fill(0);
+      const backend = await context.openBackend(argv);
+      const failures: CredentialFailure[] = [];
+      // One after another, so that a failure is reported against the right name and output order is stable.
+      for (const [name, value] of credentials) {
+        try {
+          const stored = await putSecret(backend, {
+            name,
+            value,
+            context: encryptionContext,
+            version: argv.version,
+            autoversion: argv.autoversion ?? false,
+            digest,
+            comment: argv.comment,
+          });
+          context.io.stdout.write(`${stored.name} has been stored as version ${stored.version}\n`);
+        } catch (error: unknown) {
+          failures.push({ credential: name, error });
+        }
+      }
+      if (failures.length > 0) throw new MultipleFailuresError('putall', failures);
+    },
+  };
+}
