@@ -1,0 +1,50 @@
+import test from 'ava';
+import { canonicalContext, parseContext, sameContext } from '../../src/envelope/context.js';
+import { parseDigestName } from '../../src/envelope/digests.js';
+import { nextVersion, padVersion } from '../../src/envelope/version.js';
+import { UsageError } from '../../src/errors.js';
+
+test('numeric versions are padded to 19 digits and other versions kept verbatim', (t) => {
+  t.is(padVersion('1'), '0000000000000000001');
+  t.is(padVersion('0000000000000000007'), '0000000000000000007');
+  t.is(padVersion('007'), '0000000000000000007');
+  t.is(padVersion('release-a'), 'release-a');
+});
+
+test('a version of more than 19 digits or an empty version is a usage error', (t) => {
+  t.throws(() => padVersion('12345678901234567890'), { instanceOf: UsageError });
+  t.throws(() => padVersion(''), { instanceOf: UsageError });
+});
+
+test('the next version after none is 1, and after 9 is 10, even past 2^53', (t) => {
+  t.is(nextVersion(undefined), '0000000000000000001');
+  t.is(nextVersion('0000000000000000009'), '0000000000000000010');
+  t.is(nextVersion('9007199254740993'), '0009007199254740994');
+});
+
+test('autoversion after a non-numeric version is refused', (t) => {
+  t.throws(() => nextVersion('beta'), { instanceOf: UsageError, message: /not a number/ });
+});
+
+test('context words become a map and the value may contain =', (t) => {
+  t.deepEqual({ ...parseContext(['env=prod', 'url=a=b']) }, { env: 'prod', url: 'a=b' });
+  t.deepEqual({ ...parseContext([]) }, {});
+});
+
+test('malformed or repeated context words are usage errors', (t) => {
+  for (const words of [['env'], ['=prod'], ['env='], ['env=a', 'env=b']]) {
+    t.throws(() => parseContext(words), { instanceOf: UsageError }, words.join(' '));
+  }
+});
+
+test('contexts compare equal regardless of key order', (t) => {
+  t.true(sameContext({ a: '1', b: '2' }, { b: '2', a: '1' }));
+  t.false(sameContext({ a: '1' }, { a: '1', b: '2' }));
+  t.is(canonicalContext({ b: '2', a: '1' }), canonicalContext({ a: '1', b: '2' }));
+});
+
+test('digest names are accepted in any case and unknown ones are usage errors', (t) => {
+  t.is(parseDigestName('sha'), 'SHA');
+  t.is(parseDigestName('Sha512'), 'SHA512');
+  t.throws(() => parseDigestName('SHA3'), { instanceOf: UsageError, message: /unknown digest/ });
+});
