@@ -1,0 +1,446 @@
+import {
+  BatchGetItemCommand,
+  CreateTableCommand,
+  DeleteItemCommand,
+  DescribeTableCommand,
+  GetItemCommand,
+  PutItemCommand,
+  QueryCommand,
+  ScanCommand,
+  TagResourceCommand,
+  type AttributeValue as SdkAttributeValue,
+  type BatchGetItemCommandInput,
+  type BatchGetItemCommandOutput,
+  type CreateTableCommandInput,
+  type CreateTableCommandOutput,
+  type DeleteItemCommandInput,
+  type DeleteItemCommandOutput,
+  type DescribeTableCommandInput,
+  type DescribeTableCommandOutput,
+  type DynamoDBClient,
+  type GetItemCommandInput,
+  type GetItemCommandOutput,
+  type PutItemCommandInput,
+  type PutItemCommandOutput,
+  type QueryCommandInput,
+  type QueryCommandOutput,
+  type ScanCommandInput,
+  type ScanCommandOutput,
+  type TableDescription,
+  type TagResourceCommandInput,
+  type TagResourceCommandOutput,
+} from '@aws-sdk/client-dynamodb';
+import { SetupRequiredError, StoreError, VersionExistsError } from '../errors.js';
+import {
+  AWS_THROTTLING_CODES,
+  awsErrorCode,
+  awsErrorMessage,
+  isNetworkError,
+} from '../util/aws-errors.js';
+import { settleWithConcurrency } from '../util/concurrency.js';
+import {
+  refKey,
+  type CredentialStore,
+  type StoreSetupOptions,
+  type StoreSetupResult,
+} from './credential-store.js';
+import {
+  itemFromAttributes,
+  itemToAttributes,
+  type AttributeMap,
+  type CredentialItem,
+  type CredentialRef,
+} from './item.js';
+
+type SdkItem = Record<string, SdkAttributeValue>;
+
+/** The DynamoDB calls the store makes; `dynamoDbApiOf` binds them to an SDK client. */
+export interface DynamoDbApi {
+  getItem(input: GetItemCommandInput): Promise<GetItemCommandOutput>;
+  putItem(input: PutItemCommandInput): Promise<PutItemCommandOutput>;
+  deleteItem(input: DeleteItemCommandInput): Promise<DeleteItemCommandOutput>;
+  query(input: QueryCommandInput): Promise<QueryCommandOutput>;
+  scan(input: ScanCommandInput): Promise<ScanCommandOutput>;
+  batchGetItem(input: BatchGetItemCommandInput): Promise<BatchGetItemCommandOutput>;
+  createTable(input: CreateTableCommandInput): Promise<CreateTableCommandOutput>;
+  describeTable(input: DescribeTableCommandInput): Promise<DescribeTableCommandOutput>;
+  tagResource(input: TagResourceCommandInput): Promise<TagResourceCommandOutput>;
+}
+
+export function dynamoDbApiOf(client: DynamoDBClient): DynamoDbApi {
+  return {
+    getItem: (input) => client.send(new GetItemCommand(input)),
+    putItem: (input) => client.send(new PutItemCommand(input)),
+    deleteItem: (input) => client.send(new DeleteItemCommand(input)),
+    query: (input) => client.send(new QueryCommand(input)),
+    scan: (input) => client.send(new ScanCommand(input)),
+    batchGetItem: (input) => client.send(new BatchGetItemCommand(input)),
+    createTable: (input) => client.send(new CreateTableCommand(input)),
+    describeTable: (input) => client.send(new DescribeTableCommand(input)),
+    tagResource: (input) => client.send(new TagResourceCommand(input)),
+  };
+}
+
+export interface DynamoDbStoreOptions {
+  readonly api: DynamoDbApi;
+  readonly table: string;
+  readonly region: string;
+  /** Scan/Query `Limit` per page; unset lets DynamoDB fill 1 MB pages. */
+  readonly pageLimit?: number;
+  /** How long `setup` waits for a new table to become ACTIVE. */
+  readonly setupTimeoutMs?: number;
+  /** Attempts for keys that BatchGetItem leaves unprocessed. */
+  readonly batchAttempts?: number;
+  /** Injected for tests; defaults to a real timer. */
+  readonly sleep?: (ms: number) => Promise<void>;
+}
+
+/** BatchGetItem's limit per request. */
+export const BATCH_GET_LIMIT = 100;
+const BATCH_CONCURRENCY = 8;
+const DEFAULT_BATCH_ATTEMPTS = 8;
+const DEFAULT_SETUP_TIMEOUT_MS = 300_000;
+
+const realSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+function toSdk(attributes: AttributeMap): SdkItem {
+  const item: SdkItem = {};
+  for (const [name, value] of Object.entries(attributes)) {
+    if ('S' in value && typeof value.S === 'string') item[name] = { S: value.S };
+    else if ('B' in value && value.B instanceof Uint8Array) item[name] = { B: value.B };
+    else throw new StoreError(`attribute "${name}" has a type credexec does not write`);
+  }
+  return item;
+}
+
+function fromSdk(item: SdkItem): AttributeMap {
+  const attributes: AttributeMap = {};
+  for (const [name, value] of Object.entries(item)) {
+    if (value.S !== undefined) attributes[name] = { S: value.S };
+    else if (value.B !== undefined) attributes[name] = { B: value.B };
+    else attributes[name] = { other: true }; // unknown extras are ignored by the codec
+  }
+  return attributes;
+}
+
+function keyOf(ref: CredentialRef): SdkItem {
+  return { name: { S: ref.name }, version: { S: ref.version } };
+}
+
+function refOf(item: SdkItem): CredentialRef | undefined {
+  const name = item.name?.S;
+  const version = item.version?.S;
+  return name === undefined || version === undefined ? undefined : { name, version };
+}
+
+/**
+ * A credstash table in DynamoDB (SPEC §3). Reads are strongly consistent so that `put -a`
+ * followed by `get` always sees the new version.
+ */
+export class DynamoDbStore implements CredentialStore {
+  readonly description: string;
+  readonly #api: DynamoDbApi;
+  readonly #table: string;
+  readonly #region: string;
+  readonly #pageLimit: number | undefined;
+  readonly #setupTimeoutMs: number;
+  readonly #batchAttempts: number;
+  readonly #sleep: (ms: number) => Promise<void>;
+
+  constructor(options: DynamoDbStoreOptions) {
+    this.#api = options.api;
+    this.#table = options.table;
+    this.#region = options.region;
+    this.#pageLimit = options.pageLimit;
+    this.#setupTimeoutMs = options.setupTimeoutMs ?? DEFAULT_SETUP_TIMEOUT_MS;
+    this.#batchAttempts = options.batchAttempts ?? DEFAULT_BATCH_ATTEMPTS;
+    this.#sleep = options.sleep ?? realSleep;
+    this.description = `table ${options.table} in ${options.region}`;
+  }
+
+  async setup(options: StoreSetupOptions): Promise<StoreSetupResult> {
+    const created: string[] = [];
+    let table = await this.#describe();
+    if (table === undefined) {
+      table = await this.#create(options);
+      if (table !== undefined) created.push(this.description);
+    }
+    if (table?.TableStatus !== 'ACTIVE') table = await this.#waitUntilActive();
+    const arn = table.TableArn;
+    if (arn === undefined) throw new StoreError(`${this.description} has no ARN to tag`);
+    const tags = { ...options.tags, Name: 'credstash' };
+    await this.#call('TagResource', () =>
+      this.#api.tagResource({
+        ResourceArn: arn,
+        Tags: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })),
+      }),
+    );
+    return { created, description: this.description };
+  }
+
+  async put(item: CredentialItem): Promise<void> {
+    try {
+      await this.#call('PutItem', () =>
+        this.#api.putItem({
+          TableName: this.#table,
+          Item: toSdk(itemToAttributes(item)),
+          ConditionExpression: 'attribute_not_exists(#n)',
+          ExpressionAttributeNames: { '#n': 'name' },
+        }),
+      );
+    } catch (error: unknown) {
+      if (
+        error instanceof StoreError &&
+        awsErrorCode(error.cause) === 'ConditionalCheckFailedException'
+      )
+        throw new VersionExistsError(item.name, item.version);
+      throw error;
+    }
+  }
+
+  async get(ref: CredentialRef): Promise<CredentialItem | undefined> {
+    const output = await this.#call('GetItem', () =>
+      this.#api.getItem({ TableName: this.#table, Key: keyOf(ref), ConsistentRead: true }),
+    );
+    return output.Item === undefined ? undefined : this.#decode(output.Item);
+  }
+
+  async getMany(refs: readonly CredentialRef[]): Promise<CredentialItem[]> {
+    const unique = new Map<string, CredentialRef>();
+    for (const ref of refs) unique.set(refKey(ref), ref);
+    const chunks: CredentialRef[][] = [];
+    const all = [...unique.values()];
+    for (let start = 0; start < all.length; start += BATCH_GET_LIMIT)
+      chunks.push(all.slice(start, start + BATCH_GET_LIMIT));
+    const results = await settleWithConcurrency(chunks, BATCH_CONCURRENCY, (chunk) =>
+      this.#batchGet(chunk),
+    );
+    const found = new Map<string, CredentialItem>();
+    for (const result of results) {
+      if (!result.ok) throw result.error;
+      for (const item of result.value) found.set(refKey(item), item);
+    }
+    return all.flatMap((ref) => found.get(refKey(ref)) ?? []);
+  }
+
+  async getLatest(name: string): Promise<CredentialItem | undefined> {
+    const output = await this.#call('Query', () =>
+      this.#api.query({
+        TableName: this.#table,
+        KeyConditionExpression: '#n = :name',
+        ExpressionAttributeNames: { '#n': 'name' },
+        ExpressionAttributeValues: { ':name': { S: name } },
+        ScanIndexForward: false,
+        Limit: 1,
+        ConsistentRead: true,
+      }),
+    );
+    const item = output.Items?.[0];
+    return item === undefined ? undefined : this.#decode(item);
+  }
+
+  async versions(name: string): Promise<CredentialRef[]> {
+    const refs: CredentialRef[] = [];
+    await this.#paginate('Query', async (start) => {
+      const output = await this.#api.query({
+        TableName: this.#table,
+        KeyConditionExpression: '#n = :name',
+        ExpressionAttributeNames: { '#n': 'name', '#v': 'version' },
+        ExpressionAttributeValues: { ':name': { S: name } },
+        ProjectionExpression: '#n, #v',
+        ConsistentRead: true,
+        ...(this.#pageLimit === undefined ? {} : { Limit: this.#pageLimit }),
+        ...(start === undefined ? {} : { ExclusiveStartKey: start }),
+      });
+      for (const item of output.Items ?? []) {
+        const ref = refOf(item);
+        if (ref !== undefined) refs.push(ref);
+      }
+      return output.LastEvaluatedKey;
+    });
+    return refs.sort((a, b) => (a.version < b.version ? -1 : a.version > b.version ? 1 : 0));
+  }
+
+  async scan(): Promise<CredentialItem[]> {
+    const items: CredentialItem[] = [];
+    await this.#paginate('Scan', async (start) => {
+      const output = await this.#api.scan({
+        TableName: this.#table,
+        ConsistentRead: true,
+        ...(this.#pageLimit === undefined ? {} : { Limit: this.#pageLimit }),
+        ...(start === undefined ? {} : { ExclusiveStartKey: start }),
+      });
+      for (const item of output.Items ?? []) items.push(this.#decode(item));
+      return output.LastEvaluatedKey;
+    });
+    return items;
+  }
+
+  async delete(ref: CredentialRef): Promise<boolean> {
+    const output = await this.#call('DeleteItem', () =>
+      this.#api.deleteItem({ TableName: this.#table, Key: keyOf(ref), ReturnValues: 'ALL_OLD' }),
+    );
+    return output.Attributes !== undefined && Object.keys(output.Attributes).length > 0;
+  }
+
+  #decode(item: SdkItem): CredentialItem {
+    return itemFromAttributes(fromSdk(item), this.description);
+  }
+
+  async #paginate(
+    operation: string,
+    page: (start: SdkItem | undefined) => Promise<SdkItem | undefined>,
+  ): Promise<void> {
+    let start: SdkItem | undefined;
+    do {
+      const from = start;
+      start = await this.#call(operation, () => page(from));
+    } while (start !== undefined && Object.keys(start).length > 0);
+  }
+
+  async #batchGet(refs: readonly CredentialRef[]): Promise<CredentialItem[]> {
+    const items: CredentialItem[] = [];
+    let keys: SdkItem[] = refs.map(keyOf);
+    for (let attempt = 1; keys.length > 0; attempt++) {
+      if (attempt > this.#batchAttempts) {
+        throw new StoreError(
+          `BatchGetItem on ${this.description} left ${keys.length} key(s) unprocessed after ${this.#batchAttempts} attempts (throttled?)`,
+        );
+      }
+      if (attempt > 1) await this.#sleep(backoff(attempt - 1));
+      const request = keys;
+      const output = await this.#call('BatchGetItem', () =>
+        this.#api.batchGetItem({
+          RequestItems: { [this.#table]: { Keys: request, ConsistentRead: true } },
+        }),
+      );
+      for (const item of output.Responses?.[this.#table] ?? []) items.push(this.#decode(item));
+      keys = output.UnprocessedKeys?.[this.#table]?.Keys ?? [];
+    }
+    return items;
+  }
+
+  async #describe(): Promise<TableDescription | undefined> {
+    try {
+      return (
+        await this.#call('DescribeTable', () => this.#api.describeTable({ TableName: this.#table }))
+      ).Table;
+    } catch (error: unknown) {
+      if (error instanceof SetupRequiredError) return undefined;
+      throw error;
+    }
+  }
+
+  /** Returns undefined when another process created the table first. */
+  async #create(options: StoreSetupOptions): Promise<TableDescription | undefined> {
+    const provisioned = options.readCapacity !== undefined || options.writeCapacity !== undefined;
+    try {
+      const output = await this.#call('CreateTable', () =>
+        this.#api.createTable({
+          TableName: this.#table,
+          KeySchema: [
+            { AttributeName: 'name', KeyType: 'HASH' },
+            { AttributeName: 'version', KeyType: 'RANGE' },
+          ],
+          AttributeDefinitions: [
+            { AttributeName: 'name', AttributeType: 'S' },
+            { AttributeName: 'version', AttributeType: 'S' },
+          ],
+          ...(provisioned
+            ? {
+                BillingMode: 'PROVISIONED',
+                ProvisionedThroughput: {
+                  ReadCapacityUnits: options.readCapacity ?? 1,
+                  WriteCapacityUnits: options.writeCapacity ?? 1,
+                },
+              }
+            : { BillingMode: 'PAY_PER_REQUEST' }),
+        }),
+      );
+      return output.TableDescription ?? {};
+    } catch (error: unknown) {
+      if (error instanceof StoreError && awsErrorCode(error.cause) === 'ResourceInUseException')
+        return undefined;
+      throw error;
+    }
+  }
+
+  async #waitUntilActive(): Promise<TableDescription> {
+    const deadline = Date.now() + this.#setupTimeoutMs;
+    for (let attempt = 1; ; attempt++) {
+      const table = await this.#describe();
+      if (table?.TableStatus === 'ACTIVE') return table;
+      if (Date.now() >= deadline) {
+        throw new StoreError(
+          `${this.description} is still ${table?.TableStatus ?? 'missing'} after ${Math.round(this.#setupTimeoutMs / 1000)}s; run \`credexec setup\` again later`,
+        );
+      }
+      await this.#sleep(Math.min(50 * 2 ** attempt, 2_000));
+    }
+  }
+
+  /** Run one DynamoDB call and turn its failure into a StoreError naming the table. */
+  async #call<T>(operation: string, run: () => Promise<T>): Promise<T> {
+    try {
+      return await run();
+    } catch (error: unknown) {
+      throw this.#failure(operation, error);
+    }
+  }
+
+  #failure(operation: string, error: unknown): Error {
+    if (error instanceof StoreError || error instanceof SetupRequiredError) return error;
+    const code = awsErrorCode(error);
+    const detail = awsErrorMessage(error);
+    const where = `${operation} on ${this.description}`;
+    if (code === 'ResourceNotFoundException') {
+      return new SetupRequiredError(
+        `table ${this.#table} not found in region ${this.#region} — run \`credexec setup\``,
+        { cause: error },
+      );
+    }
+    if (code === 'ConditionalCheckFailedException' || code === 'ResourceInUseException') {
+      return new StoreError(`${where}: ${code}`, { cause: error });
+    }
+    if (code === 'AccessDeniedException' || code === 'AccessDenied') {
+      return new StoreError(
+        `${where}: access denied; the caller needs dynamodb:${operation}${detail === undefined ? '' : ` (${detail})`}`,
+        { cause: error },
+      );
+    }
+    if (code !== undefined && AWS_THROTTLING_CODES.has(code)) {
+      return new StoreError(
+        `${where}: DynamoDB is throttling requests; giving up after the retries`,
+        {
+          cause: error,
+        },
+      );
+    }
+    if (
+      code === 'UnrecognizedClientException' ||
+      code === 'InvalidSignatureException' ||
+      code === 'ExpiredTokenException' ||
+      code === 'CredentialsProviderError'
+    ) {
+      return new StoreError(
+        `${where}: AWS credentials were rejected or not found${detail === undefined ? '' : ` (${detail})`}`,
+        { cause: error },
+      );
+    }
+    if (isNetworkError(error)) {
+      return new StoreError(
+        `${where}: cannot reach DynamoDB${detail === undefined ? '' : ` (${detail})`}`,
+        { cause: error },
+      );
+    }
+    return new StoreError(
+      `${where} failed: ${code ?? 'error'}${detail === undefined ? '' : ` (${detail})`}`,
+      { cause: error },
+    );
+  }
+}
+
+function backoff(retry: number): number {
+  const ceiling = Math.min(25 * 2 ** retry, 1_000);
+  return ceiling / 2 + Math.random() * (ceiling / 2);
+}
