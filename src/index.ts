@@ -1,0 +1,41 @@
+export {
+  putSecret,
+  getSecret,
+  getAllSecrets,
+  listSecrets,
+  deleteSecrets,
+  setup,
+  type ConnectionOptions,
+  type PutSecretOptions,
+} from './api.js';
+export { openBackend } from './backends/open-backend.js';
+export type { Backend, BackendName, BackendOptions } from './backends/backend.js';
+export type { EncryptionContext } from './envelope/context.js';
+export type { DigestName } from './envelope/digests.js';
+export type { KeyService, DataKey } from './keys/key-service.js';
+export type {
+  CredentialStore,
+  StoreSetupOptions,
+  StoreSetupResult,
+} from './stores/credential-store.js';
+export type { CredentialItem, CredentialRef } from './stores/item.js';
+export type {
+  CredentialSummary,
+  DeleteInput,
+  GetAllInput,
+  GetInput,
+  PutInput,
+} from './secrets/index.js';
+export {
+  CredexecError,
+  UsageError,
+  NotFoundError,
+  IntegrityError,
+  KeyServiceError,
+  CredentialKeyError,
+  StoreError,
+  VersionExistsError,
+  SetupRequiredError,
+  MultipleFailuresError,
+  type ErrorCode,
+} from './errors.js';

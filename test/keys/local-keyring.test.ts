@@ -1,0 +1,76 @@
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import test from 'ava';
+import { KeyServiceError, SetupRequiredError } from '../../src/errors.js';
+import { createMasterKey, LOCAL_KEY_ID, LocalKeyring } from '../../src/keys/local-keyring.js';
+
+async function withKeys(run: (dir: string) => Promise<void>) {
+  const dir = mkdtempSync(join(tmpdir(), 'credexec-keys-'));
+  try {
+    await run(dir);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+test('a generated data key is 64 bytes and unwraps under the same context only', async (t) => {
+  await withKeys(async (dir) => {
+    t.true(await createMasterKey(join(dir, 'master.key')));
+    t.is(statSync(join(dir, 'master.key')).mode & 0o777, 0o600);
+    const keys = new LocalKeyring(join(dir, 'master.key'));
+    const { plaintext, ciphertextBlob } = await keys.generateDataKey(LOCAL_KEY_ID, {
+      env: 'prod',
+      app: 'web',
+    });
+    t.is(plaintext.length, 64);
+    t.deepEqual(
+      Buffer.from(await keys.decrypt(ciphertextBlob, { app: 'web', env: 'prod' })),
+      Buffer.from(plaintext),
+    );
+    const wrong = await t.throwsAsync(keys.decrypt(ciphertextBlob, { env: 'dev', app: 'web' }), {
+      instanceOf: KeyServiceError,
+    });
+    t.is(wrong.reason, 'invalid-ciphertext');
+    await t.throwsAsync(keys.decrypt(ciphertextBlob, {}), { instanceOf: KeyServiceError });
+  });
+});
+
+test('a data key wrapped by another master key is named as such', async (t) => {
+  await withKeys(async (dir) => {
+    await createMasterKey(join(dir, 'a.key'));
+    await createMasterKey(join(dir, 'b.key'));
+    const { ciphertextBlob } = await new LocalKeyring(join(dir, 'a.key')).generateDataKey(
+      LOCAL_KEY_ID,
+      {},
+    );
+    await t.throwsAsync(new LocalKeyring(join(dir, 'b.key')).decrypt(ciphertextBlob, {}), {
+      message: /different master key/,
+    });
+    await t.throwsAsync(new LocalKeyring(join(dir, 'b.key')).decrypt(Buffer.from('garbage'), {}), {
+      message: /not made by a credexec local master key/,
+    });
+  });
+});
+
+test('createMasterKey never replaces an existing key', async (t) => {
+  await withKeys(async (dir) => {
+    t.true(await createMasterKey(join(dir, 'master.key')));
+    t.false(await createMasterKey(join(dir, 'master.key')));
+  });
+});
+
+test('a missing master key asks for setup; another key id is refused', async (t) => {
+  await withKeys(async (dir) => {
+    const keys = new LocalKeyring(join(dir, 'master.key'));
+    await t.throwsAsync(keys.generateDataKey(LOCAL_KEY_ID, {}), {
+      instanceOf: SetupRequiredError,
+      message: /credexec setup/,
+    });
+    await createMasterKey(join(dir, 'master.key'));
+    const error = await t.throwsAsync(keys.generateDataKey('alias/other', {}), {
+      instanceOf: KeyServiceError,
+    });
+    t.is(error.reason, 'key-not-found');
+  });
+});

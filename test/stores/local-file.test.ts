@@ -1,0 +1,75 @@
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import test from 'ava';
+import { VersionExistsError } from '../../src/errors.js';
+import { LocalFileStore } from '../../src/stores/local-file.js';
+
+const item = (version: string) => ({
+  name: 'n',
+  version,
+  key: 'a2V5',
+  contents: '',
+  hmac: 'ab',
+  digest: 'SHA256',
+});
+
+async function withStore(run: (store: LocalFileStore, dir: string) => Promise<void>) {
+  const dir = mkdtempSync(join(tmpdir(), 'credexec-store-'));
+  try {
+    const store = new LocalFileStore(join(dir, 'credential-store.json'));
+    await store.setup({});
+    await run(store, dir);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+test('writes leave no temp or lock files behind', async (t) => {
+  await withStore(async (store, dir) => {
+    await store.put(item('0000000000000000001'));
+    await store.delete({ name: 'n', version: '0000000000000000001' });
+    t.deepEqual(readdirSync(dir), ['credential-store.json']);
+  });
+});
+
+test('a lock left by a dead process is broken, so writers do not hang', async (t) => {
+  await withStore(async (store, dir) => {
+    writeFileSync(join(dir, 'credential-store.json.lock'), '999999999');
+    await store.put(item('0000000000000000001'));
+    t.is((await store.getLatest('n'))?.version, '0000000000000000001');
+  });
+});
+
+test('a put of an existing version is refused and the store is unchanged', async (t) => {
+  await withStore(async (store) => {
+    await store.put(item('0000000000000000001'));
+    await t.throwsAsync(store.put({ ...item('0000000000000000001'), hmac: 'cd' }), {
+      instanceOf: VersionExistsError,
+    });
+    t.is((await store.get({ name: 'n', version: '0000000000000000001' }))?.hmac, 'ab');
+  });
+});
+
+test('latest, versions, getMany and scan agree', async (t) => {
+  await withStore(async (store) => {
+    for (const version of ['0000000000000000002', '0000000000000000010', '0000000000000000001'])
+      await store.put(item(version));
+    t.is((await store.getLatest('n'))?.version, '0000000000000000010');
+    t.deepEqual(
+      (await store.versions('n')).map((ref) => ref.version),
+      ['0000000000000000001', '0000000000000000002', '0000000000000000010'],
+    );
+    t.is(
+      (
+        await store.getMany([
+          { name: 'n', version: '0000000000000000002' },
+          { name: 'n', version: '9' },
+        ])
+      ).length,
+      1,
+    );
+    t.is((await store.scan()).length, 3);
+    t.is(await store.getLatest('other'), undefined);
+  });
+});
