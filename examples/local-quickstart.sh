@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# The README quick start: on the embedded local backend, in a throw-away directory, set up a store,
+# put a secret, read it back, and run a child process with the secret in its environment.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if [ ! -d node_modules ]; then
+  echo "# installing dependencies (npm ci)"
+  npm ci --no-audit --no-fund --loglevel=error
+fi
+npm run --silent build
+
+demo=$(mktemp -d)
+trap 'rm -rf "$demo"' EXIT
+export CREDEXEC_BACKEND=local CREDEXEC_LOCAL_DIR="$demo/store"
+credexec() { node bin/credexec.js "$@"; }
+step() { printf '\n$ %s\n' "$*"; }
+
+step credexec setup
+credexec setup
+
+step "printf %s 'correct horse battery staple' | credexec put demo.db.password - env=demo"
+printf %s 'correct horse battery staple' | credexec put demo.db.password - env=demo
+
+step credexec get demo.db.password env=demo
+credexec get demo.db.password env=demo
+
+printf 'DB_PASSWORD=demo.db.password\n' > "$demo/credexec.env"
+step "credexec check -m credexec.env --context env=demo"
+credexec check -m "$demo/credexec.env" --context env=demo
+
+step "credexec -m credexec.env --context env=demo -- node examples/demo-app.js"
+credexec -m "$demo/credexec.env" --context env=demo -- node examples/demo-app.js
