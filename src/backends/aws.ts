@@ -128,7 +128,7 @@ const quietLogger = {
   error: () => undefined,
 };
 
-interface AwsClients {
+export interface AwsClients {
   readonly dynamodb: DynamoDBClient;
   readonly kms: KMSClient;
 }
@@ -226,6 +226,11 @@ async function resolvedRegion(
     );
   }
   return region;
+}
+
+/** The process-wide clients for these settings (for tools and tests that need raw access). */
+export function awsClients(settings: BackendSettings, env: Environment): AwsClients {
+  return clientsFor(awsClientConfig(settings, env));
 }
 
 /** Close every AWS client this process opened (idle keep-alive sockets included). */
