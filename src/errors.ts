@@ -147,3 +147,59 @@ export class MultipleFailuresError extends CredexecError {
     this.failures = failures;
   }
 }
+
+/** One problem in a launcher manifest, located by file and 1-based line. */
+export interface ManifestProblem {
+  readonly file: string;
+  readonly line: number;
+  readonly message: string;
+}
+
+/** A manifest could not be used; every problem found in every file is listed, one per line. */
+export class ManifestError extends CredexecError {
+  readonly problems: readonly ManifestProblem[];
+
+  constructor(problems: readonly ManifestProblem[], options?: { cause?: unknown }) {
+    const lines = problems.map(({ file, line, message }) =>
+      line > 0 ? `${file}:${line}: ${message}` : `${file}: ${message}`,
+    );
+    super('MANIFEST', lines.join('\n'), options);
+    this.problems = problems;
+  }
+}
+
+/** One manifest entry the launcher could not resolve; `reason` never contains a value. */
+export interface EntryFailure {
+  readonly variable: string;
+  /** `name` or `name@version` as referenced by the manifest. */
+  readonly credential: string;
+  readonly error: unknown;
+}
+
+/** The launcher's all-or-nothing resolution failed: nothing was started (SPEC §5). */
+export class LaunchResolveError extends CredexecError {
+  readonly failures: readonly EntryFailure[];
+
+  constructor(failures: readonly EntryFailure[]) {
+    const lines = failures.map(
+      ({ variable, credential, error }) => `  ${variable}: ${credential} — ${messageOf(error)}`,
+    );
+    super(
+      'RESOLVE',
+      `${failures.length} secret(s) could not be resolved; nothing was started:\n${lines.join('\n')}`,
+    );
+    this.failures = failures;
+  }
+}
+
+/** Why the command could not be started: maps to exit 127, 126 or 125 in the CLI. */
+export type SpawnFailure = 'not-found' | 'not-executable' | 'failed';
+
+export class SpawnError extends CredexecError {
+  readonly reason: SpawnFailure;
+
+  constructor(reason: SpawnFailure, message: string, options?: { cause?: unknown }) {
+    super('SPAWN', message, options);
+    this.reason = reason;
+  }
+}

@@ -4,12 +4,14 @@ import { openBackend } from '../backends/open-backend.js';
 import type { Environment } from '../backends/settings.js';
 import { CredexecError, UsageError, messageOf } from '../errors.js';
 import type { CommandContext } from './command-context.js';
+import { checkCommand } from './commands/check.js';
 import { deleteCommand } from './commands/delete.js';
 import { getCommand } from './commands/get.js';
 import { getAllCommand } from './commands/getall.js';
 import { keysCommand, listCommand } from './commands/list.js';
 import { putCommand } from './commands/put.js';
 import { putAllCommand } from './commands/putall.js';
+import { defaultRunCommand, runCommand } from './commands/run.js';
 import { setupCommand } from './commands/setup.js';
 import { ExitCode } from './exit-codes.js';
 import { backendOptionsFrom, withGlobalOptions } from './global-options.js';
@@ -60,6 +62,9 @@ function buildParser(args: readonly string[], context: CommandContext) {
     .command(keysCommand(context))
     .command(deleteCommand(context))
     // launcher: run/check are wired here
+    .command(runCommand(context))
+    .command(checkCommand(context))
+    .command(defaultRunCommand(context))
     .demandCommand(1, 'give a command, or -- CMD to run a program with its secrets')
     .strict()
     .version(false)

@@ -1,0 +1,40 @@
+import type { CommandModule } from 'yargs';
+import { loadLaunchManifest } from '../../launch/launch-manifest.js';
+import { checkManifest, formatCheckReport } from '../../resolve/check.js';
+import { UsageError } from '../../errors.js';
+import type { CommandContext } from '../command-context.js';
+import { ExitCode } from '../exit-codes.js';
+import type { GlobalArguments } from '../global-options.js';
+import {
+  launchExitCode,
+  manifestOptionsFrom,
+  reportLaunchError,
+  withLauncherOptions,
+  type LauncherArguments,
+} from './run.js';
+
+/** `credexec check [-m MANIFEST]…`: resolve and decrypt everything, print where each variable comes from. */
+export function checkCommand(
+  context: CommandContext,
+): CommandModule<GlobalArguments, LauncherArguments> {
+  return {
+    command: 'check',
+    describe:
+      'resolve and decrypt every manifest entry without running anything (never prints values)',
+    builder: (yargs) => withLauncherOptions(yargs),
+    handler: async (argv) => {
+      const options = manifestOptionsFrom(argv, context);
+      try {
+        const entries = await loadLaunchManifest(options, context.env);
+        const backend = await context.openBackend(argv);
+        const report = await checkManifest(backend, entries, { concurrency: options.concurrency });
+        context.io.stdout.write(formatCheckReport(report));
+        context.setExitCode(report.ok ? ExitCode.OK : ExitCode.LAUNCH_FAILED);
+      } catch (error: unknown) {
+        if (error instanceof UsageError) throw error;
+        reportLaunchError(context, error);
+        context.setExitCode(launchExitCode(error));
+      }
+    },
+  };
+}

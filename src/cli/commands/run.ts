@@ -1,0 +1,141 @@
+import type { Argv, CommandModule } from 'yargs';
+import { parseContext } from '../../envelope/context.js';
+import { CredexecError, SpawnError, UsageError, messageOf } from '../../errors.js';
+import { dieOfSignal } from '../../launch/die-of-signal.js';
+import { processLaunchIo, runLauncher, type LaunchOptions } from '../../launch/run-launcher.js';
+import { DEFAULT_CONCURRENCY } from '../../resolve/resolve-entries.js';
+import { words, type CommandContext } from '../command-context.js';
+import { ExitCode } from '../exit-codes.js';
+import type { GlobalArguments } from '../global-options.js';
+
+export interface LauncherArguments extends GlobalArguments {
+  readonly manifest?: string[] | undefined;
+  readonly context?: string[] | undefined;
+  readonly allowVar?: string[] | undefined;
+  readonly concurrency?: string | undefined;
+}
+
+interface RunArguments extends LauncherArguments {
+  readonly command?: string[] | undefined;
+  readonly pristine?: boolean | undefined;
+  readonly '--'?: string[] | undefined;
+}
+
+const MAX_CONCURRENCY = 1024;
+
+/** `--concurrency`, else CREDEXEC_CONCURRENCY, else the default. */
+export function concurrencyFrom(flag: string | undefined, env: string | undefined): number {
+  const [text, source] =
+    flag !== undefined ? [flag, '--concurrency'] : [env ?? '', 'CREDEXEC_CONCURRENCY'];
+  if (text === '') return DEFAULT_CONCURRENCY;
+  const value = Number(text);
+  if (!/^\d+$/.test(text) || value < 1 || value > MAX_CONCURRENCY) {
+    throw new UsageError(`${source} must be a whole number from 1 to ${MAX_CONCURRENCY}`);
+  }
+  return value;
+}
+
+/** The options `run` and `check` share. */
+export function withLauncherOptions<T>(yargs: Argv<T>) {
+  return yargs
+    .option('manifest', {
+      alias: 'm',
+      type: 'string',
+      array: true,
+      describe:
+        'manifest file, repeatable [env: CREDEXEC_MANIFEST, ":"-separated] (default: ./credexec.env)',
+    })
+    .option('context', {
+      type: 'string',
+      array: true,
+      describe: 'encryption context KEY=VALUE for entries without their own, repeatable',
+    })
+    .option('allow-var', {
+      type: 'string',
+      array: true,
+      describe: 'allow a variable that changes how code loads (PATH, LD_PRELOAD, NODE_OPTIONS, …)',
+    })
+    .option('concurrency', {
+      type: 'string',
+      describe: `decrypts in flight at most [env: CREDEXEC_CONCURRENCY] (default: ${DEFAULT_CONCURRENCY})`,
+    });
+}
+
+export function manifestOptionsFrom(argv: LauncherArguments, context: CommandContext) {
+  return {
+    manifests: words(argv.manifest),
+    context: parseContext(words(argv.context)),
+    allowVars: words(argv.allowVar),
+    concurrency: concurrencyFrom(argv.concurrency, context.env.CREDEXEC_CONCURRENCY),
+  };
+}
+
+/** Launcher failures are credexec's own (125) unless the command itself could not be run. */
+export function launchExitCode(error: unknown): number {
+  if (error instanceof SpawnError && error.reason === 'not-found')
+    return ExitCode.COMMAND_NOT_FOUND;
+  if (error instanceof SpawnError && error.reason === 'not-executable') {
+    return ExitCode.COMMAND_NOT_EXECUTABLE;
+  }
+  return ExitCode.LAUNCH_FAILED;
+}
+
+export function reportLaunchError(context: CommandContext, error: unknown): void {
+  const message =
+    error instanceof CredexecError ? error.message : `unexpected error: ${messageOf(error)}`;
+  context.io.stderr.write(`credexec: ${message}\n`);
+}
+
+async function run(context: CommandContext, argv: RunArguments): Promise<void> {
+  const afterDashes = words(argv['--']);
+  const [command, ...args] = afterDashes.length > 0 ? afterDashes : words(argv.command);
+  if (command === undefined) throw new UsageError('give the command to run after --');
+  const options: LaunchOptions = {
+    ...manifestOptionsFrom(argv, context),
+    command,
+    args,
+    pristine: argv.pristine === true,
+  };
+  try {
+    const backend = await context.openBackend(argv);
+    const outcome = await runLauncher(backend, options, { ...processLaunchIo(), env: context.env });
+    context.setExitCode(outcome.signal === undefined ? outcome.code : dieOfSignal(outcome.signal));
+  } catch (error: unknown) {
+    if (error instanceof UsageError) throw error;
+    reportLaunchError(context, error);
+    context.setExitCode(launchExitCode(error));
+  }
+}
+
+function builder<T>(yargs: Argv<T>) {
+  return withLauncherOptions(yargs).option('pristine', {
+    type: 'boolean',
+    describe: "give the command only the secrets and PATH, not credexec's environment",
+  });
+}
+
+/** `credexec run [options] -- CMD ARGS…`. */
+export function runCommand(context: CommandContext): CommandModule<GlobalArguments, RunArguments> {
+  return {
+    command: 'run [command..]',
+    describe: "run a command with the manifest's secrets in its environment (all or nothing)",
+    builder: (yargs) =>
+      builder(yargs).positional('command', { type: 'string', array: true, describe: 'CMD ARGS…' }),
+    handler: (argv) => run(context, argv),
+  };
+}
+
+/**
+ * `credexec [options] -- CMD ARGS…`: the default command takes its command only after `--`, so
+ * a mistyped subcommand is an error rather than a program to run.
+ */
+export function defaultRunCommand(
+  context: CommandContext,
+): CommandModule<GlobalArguments, RunArguments> {
+  return {
+    command: '$0',
+    describe: false,
+    builder,
+    handler: (argv) => run(context, argv),
+  };
+}

@@ -1,0 +1,18 @@
+import { constants } from 'node:os';
+
+/** The shell's convention for "killed by signal N". */
+export function signalExitCode(signal: NodeJS.Signals): number {
+  return 128 + (constants.signals[signal] ?? 0);
+}
+
+/**
+ * Make credexec itself die of `signal`, so its parent sees exactly what it would have seen from
+ * the child. Returns the 128+N fallback status for when the signal does not kill us (PID 1 in a
+ * namespace ignores signals it has no handler for; SIGPIPE is ignored by Node). The one place
+ * where credexec signals itself; called from the CLI only.
+ */
+export function dieOfSignal(signal: NodeJS.Signals): number {
+  process.removeAllListeners(signal);
+  process.kill(process.pid, signal);
+  return signalExitCode(signal);
+}

@@ -1,0 +1,208 @@
+import { isatty } from 'node:tty';
+import { IntegrityError, LaunchResolveError, type EntryFailure } from '../errors.js';
+import { describeReference, type ManifestEntry } from '../manifest/manifest-entry.js';
+import {
+  DEFAULT_CONCURRENCY,
+  resolveEntries,
+  wipeResolutions,
+  type Resolution,
+  type ResolveSource,
+} from '../resolve/resolve-entries.js';
+import { buildChildEnv, type Environment } from './child-env.js';
+import { loadLaunchManifest, type ManifestOptions } from './launch-manifest.js';
+import { SecretFiles, secretFilesBase, sweepStaleSecretDirs } from './secret-files.js';
+import {
+  SignalRelay,
+  asksToStop,
+  isTerminalSignal,
+  stopsResolution,
+  type ForwardedSignal,
+  type SignalSource,
+} from './signal-relay.js';
+import { spawnChild, type ChildExit, type RunningChild } from './spawn-child.js';
+import { isForegroundProcessGroup, terminalAlreadyDelivers } from './terminal.js';
+
+export interface LaunchOptions extends ManifestOptions {
+  readonly command: string;
+  readonly args: readonly string[];
+  /** Only the secrets and PATH reach the child. */
+  readonly pristine: boolean;
+  /** Key-service decrypts in flight at most. */
+  readonly concurrency?: number;
+}
+
+/** Everything the launcher takes from its process, injected so tests can replace it. */
+export interface LaunchIo {
+  readonly env: Environment;
+  readonly pid: number;
+  readonly stdinIsTty: boolean;
+  readonly signals: SignalSource;
+  /** In the terminal's foreground process group? `undefined` when unknown. */
+  readonly isForeground: () => boolean | undefined;
+  /** One line to stderr (credexec's own notices; never values). */
+  readonly warn: (line: string) => void;
+}
+
+/** How the launch ended: the child's exit, or a signal that stopped credexec before the child ran. */
+export type LaunchOutcome = ChildExit;
+
+export const PID1_WARNING =
+  'credexec: warning: running as PID 1, so orphaned processes (zombies) are not reaped; run the container with `docker run --init` or use tini as the entrypoint';
+
+export function processLaunchIo(): LaunchIo {
+  return {
+    env: process.env,
+    pid: process.pid,
+    // isatty, not process.stdin: creating the stdin stream would make the shared TTY non-blocking.
+    stdinIsTty: isatty(0),
+    signals: process,
+    isForeground: () => isForegroundProcessGroup(),
+    warn: (line) => process.stderr.write(`${line}\n`),
+  };
+}
+
+interface Prepared {
+  readonly env: Record<string, string>;
+  readonly resolutions: readonly Resolution[];
+}
+
+function failureOf(resolution: Resolution & { status: 'failed' }): EntryFailure {
+  return {
+    variable: resolution.entry.variable,
+    credential: describeReference(resolution.entry),
+    error: resolution.error,
+  };
+}
+
+/** Secrets in env values cannot contain NUL, and Node's error for one would quote the value. */
+function checkEnvValue(entry: ManifestEntry, value: Buffer): EntryFailure | undefined {
+  if (entry.file || !value.includes(0)) return undefined;
+  return {
+    variable: entry.variable,
+    credential: describeReference(entry),
+    error: new IntegrityError(
+      entry.credential,
+      entry.version ?? 'latest',
+      'the value contains a NUL byte and cannot be an environment variable (use "file": true)',
+    ),
+  };
+}
+
+async function buildEnvironment(
+  resolutions: readonly Resolution[],
+  options: LaunchOptions,
+  io: LaunchIo,
+  files: SecretFiles,
+): Promise<Record<string, string>> {
+  const failures: EntryFailure[] = [];
+  for (const resolution of resolutions) {
+    if (resolution.status === 'failed') failures.push(failureOf(resolution));
+    if (resolution.status === 'resolved') {
+      const problem = checkEnvValue(resolution.entry, resolution.value);
+      if (problem !== undefined) failures.push(problem);
+    }
+  }
+  if (failures.length > 0) throw new LaunchResolveError(failures);
+  const secrets = new Map<string, string>();
+  const unset: string[] = [];
+  for (const resolution of resolutions) {
+    const { entry } = resolution;
+    if (resolution.status === 'absent') unset.push(entry.variable);
+    else if (resolution.status === 'resolved') {
+      secrets.set(
+        entry.variable,
+        entry.file
+          ? await files.write(entry.variable, resolution.value)
+          : resolution.value.toString('utf8'),
+      );
+    }
+  }
+  return buildChildEnv({ parent: io.env, secrets, unset, pristine: options.pristine });
+}
+
+async function prepare(
+  source: ResolveSource,
+  options: LaunchOptions,
+  io: LaunchIo,
+  files: SecretFiles,
+  abort: AbortSignal,
+): Promise<Prepared> {
+  const entries = await loadLaunchManifest(options, io.env);
+  await sweepStaleSecretDirs(secretFilesBase(io.env));
+  const resolutions = await resolveEntries(source, entries, {
+    concurrency: options.concurrency ?? DEFAULT_CONCURRENCY,
+    signal: abort,
+  });
+  try {
+    return { env: await buildEnvironment(resolutions, options, io, files), resolutions };
+  } catch (error: unknown) {
+    wipeResolutions(resolutions);
+    throw error;
+  }
+}
+
+/** Resolves with the first signal that should stop credexec before the child exists. */
+function interruption(relay: SignalRelay): {
+  stopped: Promise<ForwardedSignal>;
+  queued: ForwardedSignal[];
+} {
+  const queued: ForwardedSignal[] = [];
+  const stopped = new Promise<ForwardedSignal>((resolve) => {
+    relay.setHandler((signal) => {
+      queued.push(signal);
+      if (stopsResolution(signal)) resolve(signal);
+    });
+  });
+  return { stopped, queued };
+}
+
+function forwarder(child: RunningChild, io: LaunchIo, files: SecretFiles) {
+  return (signal: ForwardedSignal) => {
+    // The terminal already sent Ctrl-C / Ctrl-\ to the child (it shares our process group).
+    const delivered =
+      isTerminalSignal(signal) && terminalAlreadyDelivers(io.stdinIsTty, io.isForeground());
+    if (!delivered) child.process.kill(signal);
+    if (asksToStop(signal)) files.remove();
+  };
+}
+
+/**
+ * `credexec run`: resolve every manifest entry (all or nothing), then run the command with the
+ * secrets in its environment only, forwarding signals, and report how it ended. Throws
+ * ManifestError / LaunchResolveError (nothing was started) or SpawnError; never exits the
+ * process — the CLI turns the outcome into an exit status or dies of the child's signal.
+ */
+export async function runLauncher(
+  source: ResolveSource,
+  options: LaunchOptions,
+  io: LaunchIo = processLaunchIo(),
+): Promise<LaunchOutcome> {
+  const relay = new SignalRelay(io.signals, () => undefined);
+  const files = new SecretFiles(secretFilesBase(io.env), io.pid);
+  const controller = new AbortController();
+  try {
+    if (io.pid === 1) io.warn(PID1_WARNING);
+    const { stopped, queued } = interruption(relay);
+    const preparing = prepare(source, options, io, files, controller.signal);
+    const first = await Promise.race([preparing, stopped]);
+    if (typeof first === 'string') {
+      controller.abort();
+      // Whatever was still in flight is wiped when it lands; the process is about to end.
+      preparing.then(
+        ({ resolutions }) => wipeResolutions(resolutions),
+        () => undefined,
+      );
+      return { signal: first };
+    }
+    const child = await spawnChild(options.command, options.args, first.env);
+    wipeResolutions(first.resolutions);
+    const forward = forwarder(child, io, files);
+    relay.setHandler(forward);
+    // Signals that arrived while the command was being started are delivered now, once each.
+    for (const signal of queued) forward(signal);
+    return await child.exited;
+  } finally {
+    files.remove();
+    relay.close();
+  }
+}

@@ -1,0 +1,78 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { SpawnError, type SpawnFailure } from '../errors.js';
+
+/** How the child ended: an exit code, or the signal that killed it. */
+export type ChildExit =
+  | { readonly code: number; readonly signal?: undefined }
+  | { readonly code?: undefined; readonly signal: NodeJS.Signals };
+
+export interface RunningChild {
+  readonly process: ChildProcess;
+  readonly exited: Promise<ChildExit>;
+}
+
+function errnoCode(error: unknown): string | undefined {
+  return error instanceof Error && 'code' in error && typeof error.code === 'string'
+    ? error.code
+    : undefined;
+}
+
+/** The shell's convention: not found → 127, found but cannot be executed → 126. */
+function spawnFailure(code: string | undefined): SpawnFailure {
+  if (code === 'ENOENT' || code === 'ENOTDIR') return 'not-found';
+  if (
+    code === 'EACCES' ||
+    code === 'EPERM' ||
+    code === 'ENOEXEC' ||
+    code === 'EISDIR' ||
+    code === 'E2BIG'
+  ) {
+    return 'not-executable';
+  }
+  return 'failed';
+}
+
+function spawnError(command: string, error: unknown): SpawnError {
+  const code = errnoCode(error);
+  const reason = spawnFailure(code);
+  const what =
+    reason === 'not-found'
+      ? 'command not found'
+      : reason === 'not-executable'
+        ? 'permission denied or not executable'
+        : 'cannot start';
+  return new SpawnError(reason, `${command}: ${what}${code === undefined ? '' : ` (${code})`}`, {
+    cause: error,
+  });
+}
+
+/**
+ * Start the command with inherited stdio, in credexec's own process group (so a terminal's
+ * Ctrl-C reaches it directly). node:child_process rather than execa: execa's cleanup hooks
+ * install their own signal handlers (which would interfere with exactly-once forwarding and
+ * dying of the child's signal) and importing it costs ~200 ms of start-up. Resolves once the
+ * child is running; spawn failures reject with SpawnError.
+ */
+export function spawnChild(
+  command: string,
+  args: readonly string[],
+  env: Record<string, string>,
+): Promise<RunningChild> {
+  return new Promise((resolve, reject) => {
+    let child: ChildProcess;
+    try {
+      child = spawn(command, args, { stdio: 'inherit', env, detached: false, shell: false });
+    } catch (error: unknown) {
+      reject(spawnError(command, error));
+      return;
+    }
+    const exited = new Promise<ChildExit>((resolveExit) => {
+      child.once('exit', (code, signal) => {
+        resolveExit(signal === null ? { code: code ?? 0 } : { signal });
+      });
+    });
+    // `on`, not `once`: a later 'error' (say, a failed kill) must not become an uncaught exception.
+    child.on('error', (error) => reject(spawnError(command, error)));
+    child.once('spawn', () => resolve({ process: child, exited }));
+  });
+}

@@ -1,0 +1,36 @@
+import { readFile } from 'node:fs/promises';
+import { ManifestError, type ManifestProblem } from '../errors.js';
+import type { ManifestEntry } from './manifest-entry.js';
+import { noManifestError, type ManifestSources } from './manifest-sources.js';
+import { parseManifests, type ManifestFile, type ManifestPolicy } from './parse-manifest.js';
+
+function errnoCode(error: unknown): string | undefined {
+  return error instanceof Error && 'code' in error && typeof error.code === 'string'
+    ? error.code
+    : undefined;
+}
+
+/** The thin I/O edge of the manifest module: read the files, then parse them purely. */
+export async function loadManifest(
+  sources: ManifestSources,
+  policy: ManifestPolicy,
+  read: (path: string) => Promise<string> = (path) => readFile(path, 'utf8'),
+): Promise<ManifestEntry[]> {
+  const files: ManifestFile[] = [];
+  const problems: ManifestProblem[] = [];
+  for (const path of sources.paths) {
+    try {
+      files.push({ name: path, text: await read(path) });
+    } catch (error: unknown) {
+      const code = errnoCode(error);
+      if (code === 'ENOENT' && sources.isDefault) throw noManifestError();
+      problems.push({
+        file: path,
+        line: 0,
+        message: `cannot read manifest (${code ?? String(error)})`,
+      });
+    }
+  }
+  if (problems.length > 0) throw new ManifestError(problems);
+  return parseManifests(files, policy);
+}

@@ -1,0 +1,165 @@
+import type { EncryptionContext } from '../envelope/context.js';
+import { padVersion } from '../envelope/version.js';
+import { messageOf } from '../errors.js';
+import { JsonSyntaxError, readJson, type JsonMember, type JsonNode } from './json-reader.js';
+import type { ParsedEntry } from './manifest-entry.js';
+import type { ProblemList } from './manifest-problems.js';
+
+const ENTRY_KEYS: ReadonlySet<string> = new Set(['name', 'version', 'optional', 'file', 'context']);
+
+type Entry = Omit<ParsedEntry, 'variable' | 'source'>;
+
+/** Reports a problem at a line of the current file. */
+type Report = (line: number, message: string) => void;
+
+/** Flag members of one object, refusing the same key twice (JSON.parse would keep the last). */
+function uniqueMembers(node: JsonNode & { kind: 'object' }, what: string, report: Report) {
+  const seen = new Map<string, number>();
+  const members: JsonMember[] = [];
+  for (const member of node.members) {
+    const first = seen.get(member.key);
+    if (first !== undefined) {
+      report(member.line, `${what}: "${member.key}" is given twice (first on line ${first})`);
+      continue;
+    }
+    seen.set(member.key, member.line);
+    members.push(member);
+  }
+  return members;
+}
+
+function readVersion(node: JsonNode, variable: string, report: Report): string | undefined {
+  let text: string | undefined;
+  if (node.kind === 'string') text = node.value;
+  // A bare number is accepted for convenience, but only as an exact non-negative integer.
+  else if (node.kind === 'number' && /^\d+$/.test(node.raw)) text = node.raw;
+  if (text === undefined) {
+    report(node.line, `variable ${variable}: "version" must be a string or a whole number`);
+    return undefined;
+  }
+  try {
+    return padVersion(text);
+  } catch (error: unknown) {
+    report(node.line, `variable ${variable}: ${messageOf(error)}`);
+    return undefined;
+  }
+}
+
+function readContext(node: JsonNode, variable: string, report: Report) {
+  if (node.kind !== 'object') {
+    report(node.line, `variable ${variable}: "context" must be an object of strings`);
+    return undefined;
+  }
+  const context: Record<string, string> = {};
+  for (const member of uniqueMembers(node, `variable ${variable} context`, report)) {
+    if (member.key === '' || member.value.kind !== 'string') {
+      report(member.line, `variable ${variable}: context values must be strings with a key`);
+      return undefined;
+    }
+    context[member.key] = member.value.value;
+  }
+  return Object.freeze(context) as EncryptionContext;
+}
+
+function readBoolean(node: JsonNode, key: string, variable: string, report: Report) {
+  if (node.kind === 'boolean') return node.value;
+  report(node.line, `variable ${variable}: "${key}" must be true or false`);
+  return undefined;
+}
+
+function readEntryObject(
+  node: JsonNode & { kind: 'object' },
+  variable: string,
+  report: Report,
+): Entry | undefined {
+  let entry: Entry = {
+    credential: '',
+    version: undefined,
+    optional: false,
+    file: false,
+    context: undefined,
+  };
+  let valid = true;
+  for (const { key, line, value } of uniqueMembers(node, `variable ${variable}`, report)) {
+    if (!ENTRY_KEYS.has(key)) {
+      report(
+        line,
+        `variable ${variable}: unknown key "${key}" (allowed: ${[...ENTRY_KEYS].join(', ')})`,
+      );
+      valid = false;
+    } else if (key === 'name') {
+      if (value.kind === 'string' && value.value !== '')
+        entry = { ...entry, credential: value.value };
+      else {
+        report(value.line, `variable ${variable}: "name" must be a non-empty string`);
+        valid = false;
+      }
+    } else {
+      const read =
+        key === 'version'
+          ? readVersion(value, variable, report)
+          : key === 'context'
+            ? readContext(value, variable, report)
+            : readBoolean(value, key, variable, report);
+      if (read === undefined) valid = false;
+      else entry = { ...entry, [key]: read };
+    }
+  }
+  if (valid && entry.credential === '') {
+    report(node.line, `variable ${variable}: "name" is required`);
+    valid = false;
+  }
+  return valid ? entry : undefined;
+}
+
+function readEntry(member: JsonMember, report: Report): Entry | undefined {
+  const { key: variable, value } = member;
+  if (value.kind === 'string') {
+    if (value.value !== '') {
+      return {
+        credential: value.value,
+        version: undefined,
+        optional: false,
+        file: false,
+        context: undefined,
+      };
+    }
+    report(value.line, `variable ${variable} has no credential name`);
+    return undefined;
+  }
+  if (value.kind === 'object') return readEntryObject(value, variable, report);
+  report(value.line, `variable ${variable}: expected a credential name or an object with "name"`);
+  return undefined;
+}
+
+/**
+ * Parse a JSON-form manifest: `{"VAR": "name"}` or `{"VAR": {"name", "version", "optional",
+ * "file", "context"}}`. Unlike the dotenv form, `"name"` is taken verbatim (no `@VERSION`).
+ */
+export function parseJsonManifest(
+  file: string,
+  text: string,
+  problems: ProblemList,
+): ParsedEntry[] {
+  const report: Report = (line, message) => problems.add(file, line, message);
+  let root: JsonNode;
+  try {
+    root = readJson(text.replace(/^\uFEFF/, ''));
+  } catch (error: unknown) {
+    if (!(error instanceof JsonSyntaxError)) throw error;
+    report(error.line, `invalid JSON: ${error.message}`);
+    return [];
+  }
+  if (root.kind !== 'object') {
+    report(root.line, 'a JSON manifest must be an object mapping variable names to credentials');
+    return [];
+  }
+  const entries: ParsedEntry[] = [];
+  // Duplicate variables are reported by parseManifests, the same way across files and forms.
+  for (const member of root.members) {
+    const entry = readEntry(member, report);
+    if (entry !== undefined)
+      entries.push({ ...entry, variable: member.key, source: { file, line: member.line } });
+  }
+  return entries;
+}

@@ -1,0 +1,76 @@
+import type { EncryptionContext } from '../envelope/context.js';
+import { ManifestError } from '../errors.js';
+import type { ManifestEntry, ParsedEntry } from './manifest-entry.js';
+import { ProblemList } from './manifest-problems.js';
+import { parseDotenvManifest } from './parse-dotenv-manifest.js';
+import { parseJsonManifest } from './parse-json-manifest.js';
+import {
+  isDangerousVariable,
+  isReservedVariable,
+  isValidVariableName,
+  RESERVED_PREFIX,
+} from './variable-names.js';
+
+export interface ManifestFile {
+  /** As given by the user; used in error messages. */
+  readonly name: string;
+  readonly text: string;
+}
+
+export interface ManifestPolicy {
+  /** Dangerous variables the user explicitly allowed (`--allow-var`). */
+  readonly allowVars: ReadonlySet<string>;
+  /** `--context K=V…`: for every entry without a context of its own. */
+  readonly context: EncryptionContext;
+}
+
+export function isJsonManifest(name: string): boolean {
+  return name.toLowerCase().endsWith('.json');
+}
+
+function checkVariable(entry: ParsedEntry, policy: ManifestPolicy, problems: ProblemList): boolean {
+  const { variable, source } = entry;
+  let message: string | undefined;
+  if (!isValidVariableName(variable)) {
+    message = `invalid variable name "${variable}" (use letters, digits and _, not starting with a digit)`;
+  } else if (isReservedVariable(variable)) {
+    message = `variable ${variable} is refused: ${RESERVED_PREFIX}* variables configure credexec and are never passed on`;
+  } else if (isDangerousVariable(variable) && !policy.allowVars.has(variable)) {
+    message = `variable ${variable} is refused: it changes how the child loads code (allow it with --allow-var ${variable})`;
+  }
+  if (message !== undefined) problems.add(source.file, source.line, message);
+  return message === undefined;
+}
+
+/**
+ * Parse and combine manifest files (dotenv form, or JSON for `*.json`). Pure: takes file names and
+ * texts. Throws one ManifestError listing every problem in every file, each with file and line.
+ */
+export function parseManifests(
+  files: readonly ManifestFile[],
+  policy: ManifestPolicy,
+): ManifestEntry[] {
+  const problems = new ProblemList();
+  const seen = new Map<string, ParsedEntry>();
+  const entries: ManifestEntry[] = [];
+  for (const { name, text } of files) {
+    const parse = isJsonManifest(name) ? parseJsonManifest : parseDotenvManifest;
+    for (const entry of parse(name, text, problems)) {
+      const first = seen.get(entry.variable);
+      if (first !== undefined) {
+        problems.add(
+          entry.source.file,
+          entry.source.line,
+          `variable ${entry.variable} is already defined at ${first.source.file}:${first.source.line}`,
+        );
+        continue;
+      }
+      seen.set(entry.variable, entry);
+      if (checkVariable(entry, policy, problems)) {
+        entries.push({ ...entry, context: entry.context ?? policy.context });
+      }
+    }
+  }
+  if (!problems.empty) throw new ManifestError(problems.all);
+  return entries;
+}
