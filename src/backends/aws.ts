@@ -153,6 +153,8 @@ function createClients(config: AwsClientConfig): AwsClients {
   const requestHandler = {
     connectionTimeout: config.connectTimeoutMs,
     requestTimeout: config.requestTimeoutMs,
+    // Without this the handler only logs a warning when requestTimeout passes.
+    throwOnRequestTimeout: true,
     httpAgent: new HttpAgent({ keepAlive: true }),
     httpsAgent: new HttpsAgent({ keepAlive: true }),
   };

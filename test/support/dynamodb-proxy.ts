@@ -32,6 +32,8 @@ export interface DynamoProxy {
   /** How many keys each BatchGetItem request asked for, in order. */
   readonly batchGetSizes: readonly number[];
   readonly peakInFlight: number;
+  /** Every request's operation and parsed JSON body, in arrival order. */
+  readonly requests: readonly { operation: DynamoOperation; body: Record<string, unknown> }[];
   /** The next `count` requests of `operation` (any when undefined) fail with `fault`. */
   failNext(fault: DynamoFault, count?: number, operation?: DynamoOperation): void;
   /**
@@ -39,6 +41,8 @@ export interface DynamoProxy {
    * others come back as UnprocessedKeys (as DynamoDB does under throttling).
    */
   leaveUnprocessed(count: number, keep?: number): void;
+  /** Drop pending faults and unprocessed-key injection. */
+  clearFaults(): void;
   resetCounters(): void;
   close(): Promise<void>;
 }
@@ -68,6 +72,7 @@ export async function startDynamoProxy(target: string): Promise<DynamoProxy> {
   const upstream = new URL(target);
   const counts = new Map<DynamoOperation, number>();
   const batchGetSizes: number[] = [];
+  const requests: { operation: DynamoOperation; body: Record<string, unknown> }[] = [];
   const faults: PendingFault[] = [];
   let unprocessed = { remaining: 0, keep: 0 };
   let inFlight = 0;
@@ -137,10 +142,10 @@ export async function startDynamoProxy(target: string): Promise<DynamoProxy> {
         const target = incoming.headers['x-amz-target'];
         const operation = typeof target === 'string' ? target.replace(/^.*\./, '') : '';
         counts.set(operation, (counts.get(operation) ?? 0) + 1);
+        const parsed = JSON.parse(body.toString('utf8') || '{}') as Record<string, unknown>;
+        requests.push({ operation, body: parsed });
         if (operation === 'BatchGetItem') {
-          const request = JSON.parse(body.toString('utf8')) as {
-            RequestItems?: Record<string, { Keys?: unknown[] }>;
-          };
+          const request = parsed as { RequestItems?: Record<string, { Keys?: unknown[] }> };
           const size = Object.values(request.RequestItems ?? {}).reduce(
             (sum, entry) => sum + (entry.Keys?.length ?? 0),
             0,
@@ -194,6 +199,7 @@ export async function startDynamoProxy(target: string): Promise<DynamoProxy> {
       return total;
     },
     batchGetSizes,
+    requests,
     get peakInFlight() {
       return peakInFlight;
     },
@@ -203,9 +209,14 @@ export async function startDynamoProxy(target: string): Promise<DynamoProxy> {
     leaveUnprocessed(count, keep = 0) {
       unprocessed = { remaining: count, keep };
     },
+    clearFaults() {
+      faults.length = 0;
+      unprocessed = { remaining: 0, keep: 0 };
+    },
     resetCounters() {
       counts.clear();
       batchGetSizes.length = 0;
+      requests.length = 0;
       peakInFlight = inFlight;
     },
     close: () =>

@@ -56,6 +56,8 @@ export interface KmsServer {
   /** Highest number of requests in flight at once. */
   readonly peakInFlight: number;
   readonly requests: readonly KmsRequestRecord[];
+  /** Drop pending faults, denials and latency. */
+  clearFaults(): void;
   resetCounters(): void;
   close(): Promise<void>;
 }
@@ -402,6 +404,11 @@ export async function startKmsServer(): Promise<KmsServer> {
       return peakInFlight;
     },
     requests,
+    clearFaults() {
+      faults.length = 0;
+      denied.clear();
+      latencyMs = 0;
+    },
     resetCounters() {
       counts.clear();
       requests.length = 0;
