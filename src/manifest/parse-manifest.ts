@@ -1,5 +1,5 @@
 import type { EncryptionContext } from '../envelope/context.js';
-import { ManifestError } from '../errors.js';
+import { ManifestError, type ManifestProblem } from '../errors.js';
 import type { ManifestEntry, ParsedEntry } from './manifest-entry.js';
 import { ProblemList } from './manifest-problems.js';
 import { parseDotenvManifest } from './parse-dotenv-manifest.js';
@@ -42,6 +42,14 @@ function checkVariable(entry: ParsedEntry, policy: ManifestPolicy, problems: Pro
   return message === undefined;
 }
 
+/** Problems sorted by file (in the order given) and line, as a reader would meet them. */
+function inReadingOrder(problems: readonly ManifestProblem[], files: readonly ManifestFile[]) {
+  const order = new Map(files.map(({ name }, index) => [name, index]));
+  return [...problems].sort(
+    (a, b) => (order.get(a.file) ?? 0) - (order.get(b.file) ?? 0) || a.line - b.line,
+  );
+}
+
 /**
  * Parse and combine manifest files (dotenv form, or JSON for `*.json`). Pure: takes file names and
  * texts. Throws one ManifestError listing every problem in every file, each with file and line.
@@ -71,6 +79,6 @@ export function parseManifests(
       }
     }
   }
-  if (!problems.empty) throw new ManifestError(problems.all);
+  if (!problems.empty) throw new ManifestError(inReadingOrder(problems.all, files));
   return entries;
 }

@@ -1,0 +1,328 @@
+import test from 'ava';
+import { EMPTY_CONTEXT } from '../../src/envelope/context.js';
+import { ManifestError } from '../../src/errors.js';
+import { loadManifest } from '../../src/manifest/load-manifest.js';
+import { manifestSources } from '../../src/manifest/manifest-sources.js';
+import { parseManifests, type ManifestPolicy } from '../../src/manifest/parse-manifest.js';
+
+const POLICY: ManifestPolicy = { allowVars: new Set(), context: EMPTY_CONTEXT };
+
+function parse(name: string, text: string, policy: ManifestPolicy = POLICY) {
+  return parseManifests([{ name, text }], policy);
+}
+
+/** The exact problem lines a manifest produces. */
+function problems(files: { name: string; text: string }[], policy: ManifestPolicy = POLICY) {
+  try {
+    parseManifests(files, policy);
+  } catch (error: unknown) {
+    if (error instanceof ManifestError) return error.message.split('\n');
+    throw error;
+  }
+  return [];
+}
+
+test('a dotenv manifest maps variables to latest and pinned credentials, skipping blanks and comments', (t) => {
+  const entries = parse(
+    'app.env',
+    [
+      '# database',
+      '',
+      'DB_PASSWORD=db-password',
+      '  export API_KEY = api-key   # the vendor key',
+      'PINNED=service-token@3',
+      'QUOTED="name with spaces@v2"',
+      "SINGLE='team/secret'",
+      'COLON: yaml-style',
+    ].join('\n'),
+  );
+  t.deepEqual(
+    entries.map(({ variable, credential, version, source }) => [
+      variable,
+      credential,
+      version,
+      source.line,
+    ]),
+    [
+      ['DB_PASSWORD', 'db-password', undefined, 3],
+      ['API_KEY', 'api-key', undefined, 4],
+      ['PINNED', 'service-token', '0000000000000000003', 5],
+      ['QUOTED', 'name with spaces', 'v2', 6],
+      ['SINGLE', 'team/secret', undefined, 7],
+      ['COLON', 'yaml-style', undefined, 8],
+    ],
+  );
+  t.true(entries.every((entry) => !entry.optional && !entry.file));
+});
+
+test('a dotenv manifest splits the version at the last @ and accepts CRLF line ends', (t) => {
+  const entries = parse('a.env', 'EMAIL=ops@example.com@12\r\nNEXT=plain\r\n');
+  t.deepEqual(
+    entries.map(({ credential, version, source }) => [credential, version, source.line]),
+    [
+      ['ops@example.com', '0000000000000000012', 1],
+      ['plain', undefined, 2],
+    ],
+  );
+});
+
+test('every dotenv mistake is reported with its file and line', (t) => {
+  t.deepEqual(
+    problems([
+      {
+        name: 'bad.env',
+        text: [
+          'GOOD=fine',
+          'no equals sign here',
+          '=no-name',
+          '1ST=starts-with-digit',
+          'HAS-DASH=x',
+          'EMPTY=',
+          'NOVERSION=name@',
+          'NONAME=@3',
+          'GOOD=again',
+          'HUGE=x@12345678901234567890',
+        ].join('\n'),
+      },
+    ]),
+    [
+      'bad.env:2: malformed line: expected VAR=credential-name or VAR=name@VERSION',
+      'bad.env:3: malformed line: expected VAR=credential-name or VAR=name@VERSION',
+      'bad.env:4: invalid variable name "1ST" (use letters, digits and _, not starting with a digit)',
+      'bad.env:5: invalid variable name "HAS-DASH" (use letters, digits and _, not starting with a digit)',
+      'bad.env:6: variable EMPTY has no credential name',
+      'bad.env:7: variable NOVERSION: the version after "@" is empty',
+      'bad.env:8: variable NONAME: the credential name before "@" is empty',
+      'bad.env:9: variable GOOD is already defined at bad.env:1',
+      'bad.env:10: variable HUGE: version 12345678901234567890 has more than 19 digits',
+    ],
+  );
+});
+
+test('a JSON manifest accepts names and objects with version, optional, file and context', (t) => {
+  const entries = parse(
+    'app.json',
+    JSON.stringify(
+      {
+        DB: 'db-password',
+        TOKEN: { name: 'token', version: '3' },
+        NUMERIC: { name: 'token', version: 7 },
+        CERT: { name: 'tls-key', file: true, optional: true },
+        SCOPED: { name: 'scoped', context: { env: 'prod', app: 'web' } },
+        EMPTY_CONTEXT: { name: 'plain', context: {} },
+      },
+      null,
+      2,
+    ),
+    { allowVars: new Set(), context: { team: 'ops' } },
+  );
+  t.deepEqual(
+    entries.map((entry) => ({
+      variable: entry.variable,
+      credential: entry.credential,
+      version: entry.version,
+      optional: entry.optional,
+      file: entry.file,
+      context: { ...entry.context },
+      line: entry.source.line,
+    })),
+    [
+      {
+        variable: 'DB',
+        credential: 'db-password',
+        version: undefined,
+        optional: false,
+        file: false,
+        context: { team: 'ops' },
+        line: 2,
+      },
+      {
+        variable: 'TOKEN',
+        credential: 'token',
+        version: '0000000000000000003',
+        optional: false,
+        file: false,
+        context: { team: 'ops' },
+        line: 3,
+      },
+      {
+        variable: 'NUMERIC',
+        credential: 'token',
+        version: '0000000000000000007',
+        optional: false,
+        file: false,
+        context: { team: 'ops' },
+        line: 7,
+      },
+      {
+        variable: 'CERT',
+        credential: 'tls-key',
+        version: undefined,
+        optional: true,
+        file: true,
+        context: { team: 'ops' },
+        line: 11,
+      },
+      {
+        variable: 'SCOPED',
+        credential: 'scoped',
+        version: undefined,
+        optional: false,
+        file: false,
+        context: { env: 'prod', app: 'web' },
+        line: 16,
+      },
+      {
+        variable: 'EMPTY_CONTEXT',
+        credential: 'plain',
+        version: undefined,
+        optional: false,
+        file: false,
+        context: {},
+        line: 23,
+      },
+    ],
+  );
+});
+
+test('a JSON name is taken verbatim, @ included', (t) => {
+  const [entry] = parse('a.json', '{"A": "user@example.com"}');
+  t.is(entry?.credential, 'user@example.com');
+  t.is(entry?.version, undefined);
+});
+
+test('every JSON mistake is reported with its file and line', (t) => {
+  const text = `{
+  "GOOD": "fine",
+  "bad name": "x",
+  "UNKNOWN": { "name": "x", "versoin": "1" },
+  "NO_NAME": { "optional": true },
+  "WRONG_TYPES": { "name": "x", "optional": "yes", "file": 1, "version": 1.5 },
+  "CONTEXT": { "name": "x", "context": { "k": 1 } },
+  "NUMBER": 3,
+  "GOOD": "again",
+  "TWICE": { "name": "x", "name": "y" },
+  "EMPTY": ""
+}`;
+  t.deepEqual(problems([{ name: 'm.json', text }]), [
+    'm.json:3: invalid variable name "bad name" (use letters, digits and _, not starting with a digit)',
+    'm.json:4: variable UNKNOWN: unknown key "versoin" (allowed: name, version, optional, file, context)',
+    'm.json:5: variable NO_NAME: "name" is required',
+    'm.json:6: variable WRONG_TYPES: "optional" must be true or false',
+    'm.json:6: variable WRONG_TYPES: "file" must be true or false',
+    'm.json:6: variable WRONG_TYPES: "version" must be a string or a whole number',
+    'm.json:7: variable CONTEXT: context values must be strings with a key',
+    'm.json:8: variable NUMBER: expected a credential name or an object with "name"',
+    'm.json:9: variable GOOD is already defined at m.json:2',
+    'm.json:10: variable TWICE: "name" is given twice (first on line 10)',
+    'm.json:11: variable EMPTY has no credential name',
+  ]);
+});
+
+test('JSON syntax errors name the line where parsing stopped', (t) => {
+  t.deepEqual(problems([{ name: 's.json', text: '{\n  "A": "a",\n  "B": "b"\n  "C": "c"\n}' }]), [
+    's.json:4: invalid JSON: expected "," or "}" in an object',
+  ]);
+  t.deepEqual(problems([{ name: 't.json', text: '{\n  "A": "a",\n' }]), [
+    't.json:3: invalid JSON: expected a property name in double quotes',
+  ]);
+  t.deepEqual(problems([{ name: 'u.json', text: '["A"]' }]), [
+    'u.json:1: a JSON manifest must be an object mapping variable names to credentials',
+  ]);
+  t.deepEqual(problems([{ name: 'v.json', text: '{"A": "tab\there"}' }]), [
+    'v.json:1: invalid JSON: invalid string (control character or bad escape)',
+  ]);
+});
+
+test('a variable defined in two files is reported at the second with the first location', (t) => {
+  t.deepEqual(
+    problems([
+      { name: 'base.env', text: 'A=one\nB=two' },
+      { name: 'extra.json', text: '{\n  "B": "three"\n}' },
+    ]),
+    ['extra.json:2: variable B is already defined at base.env:2'],
+  );
+});
+
+test('variables that change how code loads are refused unless allowed', (t) => {
+  const text = [
+    'LD_PRELOAD=a',
+    'NODE_OPTIONS=b',
+    'PATH=c',
+    'DYLD_INSERT_LIBRARIES=d',
+    'IFS=e',
+  ].join('\n');
+  t.deepEqual(problems([{ name: 'd.env', text }]), [
+    'd.env:1: variable LD_PRELOAD is refused: it changes how the child loads code (allow it with --allow-var LD_PRELOAD)',
+    'd.env:2: variable NODE_OPTIONS is refused: it changes how the child loads code (allow it with --allow-var NODE_OPTIONS)',
+    'd.env:3: variable PATH is refused: it changes how the child loads code (allow it with --allow-var PATH)',
+    'd.env:4: variable DYLD_INSERT_LIBRARIES is refused: it changes how the child loads code (allow it with --allow-var DYLD_INSERT_LIBRARIES)',
+    'd.env:5: variable IFS is refused: it changes how the child loads code (allow it with --allow-var IFS)',
+  ]);
+  const allowed = parse('d.env', 'NODE_OPTIONS=b', {
+    allowVars: new Set(['NODE_OPTIONS']),
+    context: EMPTY_CONTEXT,
+  });
+  t.deepEqual(
+    allowed.map((entry) => entry.variable),
+    ['NODE_OPTIONS'],
+  );
+});
+
+test('CREDEXEC_ variables are refused even with --allow-var', (t) => {
+  t.deepEqual(
+    problems([{ name: 'c.env', text: 'CREDEXEC_BACKEND=x' }], {
+      allowVars: new Set(['CREDEXEC_BACKEND']),
+      context: EMPTY_CONTEXT,
+    }),
+    [
+      'c.env:1: variable CREDEXEC_BACKEND is refused: CREDEXEC_* variables configure credexec and are never passed on',
+    ],
+  );
+});
+
+test('an empty manifest is valid and yields no entries', (t) => {
+  t.deepEqual(parse('empty.env', '# nothing yet\n'), []);
+  t.deepEqual(parse('empty.json', '{}'), []);
+});
+
+test('-m flags win over CREDEXEC_MANIFEST, which is split on the path delimiter, over the default', (t) => {
+  t.deepEqual(manifestSources(['a.env', 'b.json'], 'x.env:y.env', ':'), {
+    paths: ['a.env', 'b.json'],
+    isDefault: false,
+  });
+  t.deepEqual(manifestSources([], 'x.env::y.env', ':'), {
+    paths: ['x.env', 'y.env'],
+    isDefault: false,
+  });
+  t.deepEqual(manifestSources([], '', ':'), { paths: ['./credexec.env'], isDefault: true });
+  t.deepEqual(manifestSources([], undefined, ':'), { paths: ['./credexec.env'], isDefault: true });
+});
+
+function enoent(): Error {
+  return Object.assign(new Error('missing'), { code: 'ENOENT' });
+}
+
+test('a missing default manifest is an error that says how to name one', async (t) => {
+  const error = await t.throwsAsync(
+    loadManifest(manifestSources([], undefined, ':'), POLICY, () => Promise.reject(enoent())),
+    { instanceOf: ManifestError },
+  );
+  t.is(
+    error?.message,
+    './credexec.env: no manifest: ./credexec.env does not exist (name one with -m FILE or CREDEXEC_MANIFEST; an empty file runs the command with no secrets)',
+  );
+});
+
+test('every unreadable named manifest is reported', async (t) => {
+  const error = await t.throwsAsync(
+    loadManifest(manifestSources(['a.env', 'b.env'], undefined, ':'), POLICY, () =>
+      Promise.reject(enoent()),
+    ),
+    { instanceOf: ManifestError },
+  );
+  t.is(
+    error?.message,
+    'a.env: cannot read manifest (ENOENT)\nb.env: cannot read manifest (ENOENT)',
+  );
+});
