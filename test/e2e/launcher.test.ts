@@ -1,0 +1,392 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import test from 'ava';
+import {
+  createWorld,
+  runLauncherCli,
+  startCli,
+  waitForFile,
+  type LauncherWorld,
+} from '../support/launcher.js';
+
+const CANARY = 'canary-7Hq-do-not-leak';
+
+async function withWorld(run: (world: LauncherWorld) => Promise<void>): Promise<void> {
+  const world = await createWorld();
+  try {
+    await run(world);
+  } finally {
+    world.cleanup();
+  }
+}
+
+function secretDirs(world: LauncherWorld): string[] {
+  return readdirSync(world.runtimeDir).filter((name) => name.startsWith('credexec-'));
+}
+
+test('secrets reach the child: latest, pinned, context, optional-missing unset, files 0600 and removed', async (t) => {
+  await withWorld(async (world) => {
+    await world.put('db-password', 'old-password', '1');
+    await world.put('db-password', 'new-password', '2');
+    await world.put('tls-key', '-----BEGIN KEY-----', '1');
+    await world.put('scoped', 'prod-only', '1', { env: 'prod' });
+    world.manifest('credexec.env', 'DB_PASSWORD=db-password\nDB_OLD=db-password@1\n');
+    const json = world.manifest(
+      'extra.json',
+      JSON.stringify({
+        TLS_KEY_FILE: { name: 'tls-key', file: true },
+        SCOPED: { name: 'scoped', context: { env: 'prod' } },
+        MAYBE: { name: 'not-there', optional: true },
+      }),
+    );
+    const result = await runLauncherCli(
+      world,
+      [
+        '-m',
+        'credexec.env',
+        '-m',
+        json,
+        '--',
+        'node',
+        world.child,
+        'report',
+        'DB_PASSWORD',
+        'DB_OLD',
+        'TLS_KEY_FILE',
+        'SCOPED',
+        'MAYBE',
+      ],
+      { MAYBE: 'stale-from-parent' },
+    );
+    t.is(result.stderr, '');
+    t.is(result.exitCode, 0);
+    const report = JSON.parse(result.stdout) as Record<string, unknown>;
+    const file = report.TLS_KEY_FILE as { path: string; mode: string; content: string };
+    t.deepEqual(report, {
+      DB_PASSWORD: 'new-password',
+      DB_OLD: 'old-password',
+      TLS_KEY_FILE: { path: file.path, mode: '600', content: '-----BEGIN KEY-----' },
+      SCOPED: 'prod-only',
+      MAYBE: null,
+    });
+    t.regex(file.path, new RegExp(`^${world.runtimeDir}/credexec-\\d+-[0-9a-f]{16}/TLS_KEY_FILE$`));
+    t.false(existsSync(file.path));
+    t.deepEqual(secretDirs(world), []);
+  });
+});
+
+test('the default manifest is ./credexec.env and --context applies to entries without their own', async (t) => {
+  await withWorld(async (world) => {
+    await world.put('scoped', 'with-context', '1', { team: 'web' });
+    world.manifest('credexec.env', 'SCOPED=scoped\n');
+    const result = await runLauncherCli(world, [
+      'run',
+      '--context',
+      'team=web',
+      '--',
+      'node',
+      world.child,
+      'report',
+      'SCOPED',
+    ]);
+    t.is(result.exitCode, 0, result.stderr);
+    t.deepEqual(JSON.parse(result.stdout), { SCOPED: 'with-context' });
+    const envVar = await runLauncherCli(
+      world,
+      ['--context', 'team=web', '--', 'node', world.child, 'report', 'SCOPED'],
+      { CREDEXEC_MANIFEST: join(world.cwd, 'credexec.env') },
+    );
+    t.deepEqual(JSON.parse(envVar.stdout), { SCOPED: 'with-context' });
+  });
+});
+
+test('a missing default manifest fails with 125 and starts nothing', async (t) => {
+  await withWorld(async (world) => {
+    const marker = join(world.dir, 'ran');
+    const result = await runLauncherCli(world, [
+      '--',
+      'node',
+      '-e',
+      `require('fs').writeFileSync(${JSON.stringify(marker)}, '')`,
+    ]);
+    t.is(result.exitCode, 125);
+    t.is(
+      result.stderr,
+      'credexec: ./credexec.env: no manifest: ./credexec.env does not exist (name one with -m FILE or CREDEXEC_MANIFEST; an empty file runs the command with no secrets)\n',
+    );
+    t.false(existsSync(marker));
+  });
+});
+
+test('failed secrets exit 125 naming every failure, one line each, and the command never runs', async (t) => {
+  await withWorld(async (world) => {
+    await world.put('good', CANARY, '1');
+    await world.put('scoped', CANARY, '1', { env: 'prod' });
+    world.manifest(
+      'credexec.json',
+      JSON.stringify({
+        GOOD: 'good',
+        MISSING: 'missing',
+        PINNED: { name: 'good', version: '7' },
+        WRONG_CONTEXT: { name: 'scoped', context: { env: 'dev' }, optional: true },
+      }),
+    );
+    const marker = join(world.dir, 'ran');
+    const result = await runLauncherCli(
+      world,
+      [
+        '-m',
+        'credexec.json',
+        '--',
+        'node',
+        '-e',
+        `require('fs').writeFileSync(${JSON.stringify(marker)}, '')`,
+      ],
+      { CREDEXEC_DEBUG: '1' },
+    );
+    t.is(result.exitCode, 125);
+    const store = join(world.dir, 'store', 'credential-store.json');
+    t.is(
+      result.stderr,
+      [
+        'credexec: 3 secret(s) could not be resolved; nothing was started:',
+        `  MISSING: missing — credential "missing" not found in store file ${store}`,
+        `  PINNED: good@0000000000000000007 — credential "good" version 0000000000000000007 not found in store file ${store}`,
+        '  WRONG_CONTEXT: scoped — cannot decrypt credential "scoped" version 0000000000000000001: the data key cannot be unwrapped with this encryption context (wrong or missing context?)',
+        '',
+      ].join('\n'),
+    );
+    t.is(result.stdout, '');
+    t.false(existsSync(marker));
+    t.false(result.stderr.includes(CANARY));
+  });
+});
+
+test('manifest mistakes exit 125 with file and line, and dangerous variables need --allow-var', async (t) => {
+  await withWorld(async (world) => {
+    await world.put('opts', '--max-old-space-size=64', '1');
+    world.manifest('bad.env', 'GOOD=opts\nnot a line\nNODE_OPTIONS=opts\nCREDEXEC_X=opts\n');
+    const bad = await runLauncherCli(world, ['-m', 'bad.env', '--', 'true']);
+    t.is(bad.exitCode, 125);
+    t.is(
+      bad.stderr,
+      [
+        'credexec: bad.env:2: malformed line: expected VAR=credential-name or VAR=name@VERSION',
+        'bad.env:3: variable NODE_OPTIONS is refused: it changes how the child loads code (allow it with --allow-var NODE_OPTIONS)',
+        'bad.env:4: variable CREDEXEC_X is refused: CREDEXEC_* variables configure credexec and are never passed on',
+        '',
+      ].join('\n'),
+    );
+    world.manifest('ok.env', 'NODE_OPTIONS=opts\n');
+    const allowed = await runLauncherCli(world, [
+      '-m',
+      'ok.env',
+      '--allow-var',
+      'NODE_OPTIONS',
+      '--',
+      'node',
+      world.child,
+      'report',
+      'NODE_OPTIONS',
+    ]);
+    t.is(allowed.exitCode, 0, allowed.stderr);
+    t.deepEqual(JSON.parse(allowed.stdout), { NODE_OPTIONS: '--max-old-space-size=64' });
+  });
+});
+
+test('a command that is not found exits 127 and one that is not executable exits 126', async (t) => {
+  await withWorld(async (world) => {
+    world.manifest('credexec.env', '');
+    const missing = await runLauncherCli(world, ['--', 'credexec-no-such-command']);
+    t.is(missing.exitCode, 127);
+    t.is(missing.stderr, 'credexec: credexec-no-such-command: command not found (ENOENT)\n');
+    const notExecutable = world.manifest('data.txt', 'not a program');
+    const denied = await runLauncherCli(world, ['--', notExecutable]);
+    t.is(denied.exitCode, 126);
+    t.is(
+      denied.stderr,
+      `credexec: ${notExecutable}: permission denied or not executable (EACCES)\n`,
+    );
+  });
+});
+
+test("the child's exit code is credexec's", async (t) => {
+  await withWorld(async (world) => {
+    world.manifest('credexec.env', '');
+    const result = await runLauncherCli(world, ['--', 'node', world.child, 'exit', '42']);
+    t.is(result.exitCode, 42);
+    t.is(result.stderr, '');
+  });
+});
+
+test('a child killed by SIGKILL makes credexec die of SIGKILL, which a shell sees as 137', async (t) => {
+  await withWorld(async (world) => {
+    world.manifest('credexec.env', '');
+    const direct = await runLauncherCli(world, ['--', 'node', world.child, 'kill', 'SIGKILL']);
+    t.is(direct.signal, 'SIGKILL');
+    t.is(direct.exitCode, null);
+    const viaShell = execFileSync(
+      'sh',
+      [
+        '-c',
+        `"${process.execPath}" "$0" -- node "$1" kill SIGKILL; echo $?`,
+        join(process.cwd(), 'bin', 'credexec.js'),
+        world.child,
+      ],
+      {
+        cwd: world.cwd,
+        env: world.env as NodeJS.ProcessEnv,
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    t.is(viaShell, '137\n');
+  });
+});
+
+test('SIGTERM, SIGUSR1, SIGHUP and SIGINT sent to credexec each reach the child exactly once', async (t) => {
+  await withWorld(async (world) => {
+    await world.put('tls-key', CANARY, '1');
+    world.manifest('credexec.json', JSON.stringify({ KEY_FILE: { name: 'tls-key', file: true } }));
+    const cli = startCli(['-m', 'credexec.json', '--', 'node', world.child, 'signals', world.dir], {
+      env: world.env,
+      cwd: world.cwd,
+    });
+    await waitForFile(join(world.dir, 'ready'));
+    t.is(secretDirs(world).length, 1);
+    for (const signal of ['SIGUSR1', 'SIGHUP', 'SIGINT'] as const) {
+      cli.process.kill(signal);
+      await sleep(100);
+    }
+    t.is(
+      secretDirs(world).length,
+      0,
+      'SIGINT (stdin is not a TTY, so it is forwarded) removes secret files',
+    );
+    cli.process.kill('SIGTERM');
+    const result = await cli.result;
+    t.is(result.exitCode, 0, result.stderr);
+    t.deepEqual(JSON.parse(readFileSync(join(world.dir, 'counts.json'), 'utf8')), {
+      SIGUSR1: 1,
+      SIGHUP: 1,
+      SIGINT: 1,
+      SIGTERM: 1,
+    });
+    t.deepEqual(secretDirs(world), []);
+  });
+});
+
+test('secret files are removed when credexec gets SIGTERM, and credexec dies of the signal the child dies of', async (t) => {
+  await withWorld(async (world) => {
+    await world.put('tls-key', CANARY, '1');
+    world.manifest('credexec.json', JSON.stringify({ KEY_FILE: { name: 'tls-key', file: true } }));
+    const cli = startCli(['-m', 'credexec.json', '--', 'node', world.child, 'hold', world.dir], {
+      env: world.env,
+      cwd: world.cwd,
+    });
+    await waitForFile(join(world.dir, 'ready'));
+    t.is(secretDirs(world).length, 1);
+    cli.process.kill('SIGTERM');
+    const result = await cli.result;
+    t.is(result.signal, 'SIGTERM');
+    t.deepEqual(secretDirs(world), []);
+  });
+});
+
+test('--pristine gives the child only the secrets and PATH, and no CREDEXEC_ variable ever reaches it', async (t) => {
+  await withWorld(async (world) => {
+    await world.put('api-key', 'k', '1');
+    world.manifest('credexec.env', 'API_KEY=api-key\n');
+    const pristine = await runLauncherCli(world, ['--pristine', '--', 'node', world.child, 'env'], {
+      EXTRA: 'x',
+    });
+    t.is(pristine.exitCode, 0, pristine.stderr);
+    t.deepEqual(JSON.parse(pristine.stdout), { PATH: world.env.PATH, API_KEY: 'k' });
+    const inherited = await runLauncherCli(world, ['--', 'node', world.child, 'env'], {
+      EXTRA: 'x',
+      CREDEXEC_CONCURRENCY: '4',
+    });
+    const env = JSON.parse(inherited.stdout) as Record<string, string>;
+    t.is(env.EXTRA, 'x');
+    t.is(env.API_KEY, 'k');
+    t.deepEqual(
+      Object.keys(env).filter((name) => name.startsWith('CREDEXEC_')),
+      [],
+    );
+  });
+});
+
+test('check prints variable, credential and version without values, and fails with 125', async (t) => {
+  await withWorld(async (world) => {
+    await world.put('db', CANARY, '1');
+    await world.put('db', `${CANARY}-2`, '2');
+    world.manifest('credexec.env', 'DB=db\nDB_OLD=db@1\n');
+    const ok = await runLauncherCli(world, ['check']);
+    t.is(ok.exitCode, 0, ok.stderr);
+    t.is(
+      ok.stdout,
+      [
+        'VARIABLE  CREDENTIAL  VERSION              STATUS',
+        'DB        db          0000000000000000002  ok',
+        'DB_OLD    db          0000000000000000001  ok',
+        '',
+      ].join('\n'),
+    );
+    world.manifest('broken.env', 'DB=db\nGONE=gone\n');
+    const broken = await runLauncherCli(world, ['check', '-m', 'broken.env']);
+    t.is(broken.exitCode, 125);
+    t.regex(
+      broken.stdout,
+      /^GONE {6}gone {8}latest {15}FAILED: credential "gone" not found in store file /m,
+    );
+    t.false(
+      ok.stdout.includes(CANARY) ||
+        broken.stdout.includes(CANARY) ||
+        broken.stderr.includes(CANARY),
+    );
+  });
+});
+
+test('a canary value never appears in credexec output, ps arguments or debug output', async (t) => {
+  await withWorld(async (world) => {
+    await world.put('canary', CANARY, '1');
+    world.manifest('credexec.env', 'CANARY_VAR=canary\n');
+    const env = { ...world.env, CREDEXEC_DEBUG: '1' };
+    const cli = startCli(['--', 'node', world.child, 'hold', world.dir], { env, cwd: world.cwd });
+    await waitForFile(join(world.dir, 'ready'));
+    const ps = execFileSync('ps', ['-eo', 'args'], { encoding: 'utf8' });
+    t.true(ps.includes(world.child), 'the child is visible to ps');
+    t.false(ps.includes(CANARY));
+    cli.process.kill('SIGTERM');
+    const result = await cli.result;
+    t.is(result.signal, 'SIGTERM');
+    t.false(result.stdout.includes(CANARY));
+    t.false(result.stderr.includes(CANARY));
+    const check = await runLauncherCli(world, ['check'], { CREDEXEC_DEBUG: '1' });
+    t.false(check.stdout.includes(CANARY) || check.stderr.includes(CANARY));
+  });
+});
+
+test('secret directories left by a killed run are swept at the next start', async (t) => {
+  await withWorld(async (world) => {
+    const stale = join(world.runtimeDir, 'credexec-999999999-0123456789abcdef');
+    mkdirSync(stale);
+    world.manifest('credexec.env', '');
+    const result = await runLauncherCli(world, ['--', 'true']);
+    t.is(result.exitCode, 0, result.stderr);
+    t.false(existsSync(stale));
+  });
+});
+
+test('--concurrency must be a positive whole number', async (t) => {
+  await withWorld(async (world) => {
+    world.manifest('credexec.env', '');
+    const result = await runLauncherCli(world, ['--concurrency', '0', '--', 'true']);
+    t.is(result.exitCode, 2);
+    t.is(result.stderr, 'credexec: --concurrency must be a whole number from 1 to 1024\n');
+    const fromEnv = await runLauncherCli(world, ['--', 'true'], { CREDEXEC_CONCURRENCY: 'many' });
+    t.is(fromEnv.stderr, 'credexec: CREDEXEC_CONCURRENCY must be a whole number from 1 to 1024\n');
+  });
+});

@@ -1,0 +1,80 @@
+import { EventEmitter } from 'node:events';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import test from 'ava';
+import { EMPTY_CONTEXT } from '../../src/envelope/context.js';
+import { PID1_WARNING, runLauncher, type LaunchIo } from '../../src/launch/run-launcher.js';
+import { FakeBackend } from '../resolve/fake-backend.js';
+
+function scratch(manifest: string) {
+  const dir = mkdtempSync(join(tmpdir(), 'credexec-run-test-'));
+  writeFileSync(join(dir, 'm.env'), manifest);
+  return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+function fakeIo(dir: string, overrides: Partial<LaunchIo> = {}) {
+  const signals = new EventEmitter();
+  const warnings: string[] = [];
+  const io: LaunchIo = {
+    env: { PATH: process.env.PATH, XDG_RUNTIME_DIR: dir },
+    pid: process.pid,
+    stdinIsTty: false,
+    signals,
+    isForeground: () => undefined,
+    warn: (line) => warnings.push(line),
+    ...overrides,
+  };
+  return { io, signals, warnings };
+}
+
+test('a signal during resolution stops the launch without starting the command', async (t) => {
+  const { dir, cleanup } = scratch('SLOW=slow\n');
+  t.teardown(cleanup);
+  const backend = new FakeBackend(0);
+  let lookups = 0;
+  backend.store.getLatest = () => {
+    lookups++;
+    return new Promise(() => undefined);
+  };
+  const { io, signals } = fakeIo(dir);
+  const marker = join(dir, 'ran');
+  const launch = runLauncher(
+    backend,
+    {
+      command: process.execPath,
+      args: ['-e', `require('fs').writeFileSync(${JSON.stringify(marker)}, '')`],
+      manifests: [join(dir, 'm.env')],
+      context: EMPTY_CONTEXT,
+      allowVars: [],
+      pristine: false,
+    },
+    io,
+  );
+  while (lookups === 0) await new Promise((resolve) => setTimeout(resolve, 1));
+  signals.emit('SIGWINCH');
+  signals.emit('SIGTERM');
+  t.deepEqual(await launch, { signal: 'SIGTERM' });
+  t.false(existsSync(marker));
+  t.is(signals.listenerCount('SIGTERM'), 0, 'the launcher removed its handlers');
+});
+
+test('as PID 1 the launcher warns once that zombies are not reaped', async (t) => {
+  const { dir, cleanup } = scratch('');
+  t.teardown(cleanup);
+  const { io, warnings } = fakeIo(dir, { pid: 1 });
+  const outcome = await runLauncher(
+    new FakeBackend(0),
+    {
+      command: process.execPath,
+      args: ['-e', 'process.exit(3)'],
+      manifests: [join(dir, 'm.env')],
+      context: EMPTY_CONTEXT,
+      allowVars: [],
+      pristine: true,
+    },
+    io,
+  );
+  t.deepEqual(outcome, { code: 3 });
+  t.deepEqual(warnings, [PID1_WARNING]);
+});
