@@ -1,0 +1,113 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import test from 'ava';
+import type { Backend } from '../../src/backends/backend.js';
+import { putSecret } from '../../src/secrets/put-secret.js';
+import { startAwsFixture, type AwsFixture } from '../support/aws-fixture.js';
+import { cleanEnv } from '../support/cli.js';
+import { startCli } from '../support/launcher.js';
+
+// Request counts are per fixture, so these tests share one and run one after another.
+let fixture: AwsFixture;
+let backend: Backend;
+let dir: string;
+const PINNED = 150;
+const LATEST = 50;
+
+test.before(async () => {
+  fixture = await startAwsFixture();
+  backend = await fixture.openBackend();
+  dir = mkdtempSync(join(tmpdir(), 'credexec-launch-aws-'));
+  await Promise.all(
+    Array.from({ length: Math.max(PINNED, LATEST) }, (_, i) =>
+      putSecret(backend, { name: `secret-${i}`, value: `value-${i}`, version: '1' }),
+    ),
+  );
+  await Promise.all(
+    Array.from({ length: LATEST }, (_, i) =>
+      putSecret(backend, { name: `secret-${i}`, value: `latest-${i}`, version: '2' }),
+    ),
+  );
+});
+
+test.after.always(async () => {
+  rmSync(dir, { recursive: true, force: true });
+  await fixture?.stop();
+});
+
+/** Run the real bin on a manifest of `count` entries; the child prints a digest of what it got. */
+async function launch(name: string, lines: string[]) {
+  writeFileSync(join(dir, name), `${lines.join('\n')}\n`);
+  const script =
+    "const v = Object.keys(process.env).filter((k) => k.startsWith('VAR_')).sort(); console.log(v.length + ' ' + v.map((k) => process.env[k]).join(','))";
+  fixture.resetCounters();
+  return startCli(['-m', name, '--', process.execPath, '-e', script], {
+    env: cleanEnv(fixture.env),
+    cwd: dir,
+  }).result;
+}
+
+test.serial('50 pinned entries take one BatchGetItem and 50 parallel Decrypts', async (t) => {
+  const lines = Array.from({ length: 50 }, (_, i) => `VAR_${i}=secret-${i}@1`);
+  // A real round trip's worth of latency, so that parallel requests actually overlap.
+  fixture.kms.setLatency(20);
+  t.teardown(() => fixture.kms.clearFaults());
+  const result = await launch('pinned.env', lines);
+  t.is(result.exitCode, 0, result.stderr);
+  t.true(result.stdout.startsWith('50 value-'));
+  t.is(fixture.dynamodb.count('BatchGetItem'), 1);
+  t.is(fixture.dynamodb.count('Query'), 0);
+  t.is(fixture.dynamodb.count('GetItem'), 0);
+  t.is(fixture.kms.count('Decrypt'), 50);
+  t.is(fixture.kms.peakInFlight, 16, 'the default bound is reached and never exceeded');
+});
+
+test.serial('--concurrency bounds the Decrypts in flight', async (t) => {
+  const lines = Array.from({ length: 20 }, (_, i) => `VAR_${i}=secret-${i}@1`);
+  fixture.kms.setLatency(20);
+  t.teardown(() => fixture.kms.clearFaults());
+  writeFileSync(join(dir, 'bounded.env'), `${lines.join('\n')}\n`);
+  fixture.resetCounters();
+  const result = await startCli(['-m', 'bounded.env', '--concurrency', '4', '--', 'true'], {
+    env: cleanEnv(fixture.env),
+    cwd: dir,
+  }).result;
+  t.is(result.exitCode, 0, result.stderr);
+  t.is(fixture.kms.count('Decrypt'), 20);
+  t.is(fixture.kms.peakInFlight, 4);
+});
+
+test.serial('50 latest entries take 50 Queries and 50 Decrypts', async (t) => {
+  const lines = Array.from({ length: LATEST }, (_, i) => `VAR_${i}=secret-${i}`);
+  const result = await launch('latest.env', lines);
+  t.is(result.exitCode, 0, result.stderr);
+  t.true(result.stdout.startsWith('50 latest-'));
+  t.is(fixture.dynamodb.count('Query'), 50);
+  t.is(fixture.dynamodb.count('BatchGetItem'), 0);
+  t.is(fixture.kms.count('Decrypt'), 50);
+});
+
+test.serial(
+  '150 pinned entries take two BatchGetItems and unprocessed keys are retried',
+  async (t) => {
+    const lines = Array.from({ length: PINNED }, (_, i) => `VAR_${i}=secret-${i}@1`);
+    const plain = await launch('many.env', lines);
+    t.is(plain.exitCode, 0, plain.stderr);
+    t.is(fixture.dynamodb.count('BatchGetItem'), 2);
+    fixture.dynamodb.leaveUnprocessed(1, 10);
+    const retried = await launch('many.env', lines);
+    t.is(retried.exitCode, 0, retried.stderr);
+    t.true(retried.stdout.startsWith('150 '));
+    t.is(fixture.dynamodb.count('BatchGetItem'), 3);
+    t.is(fixture.kms.count('Decrypt'), 150);
+  },
+);
+
+test.serial('duplicate references are fetched and decrypted once', async (t) => {
+  const lines = Array.from({ length: 20 }, (_, i) => `VAR_${i}=secret-${i % 2}`);
+  const result = await launch('dupes.env', lines);
+  t.is(result.exitCode, 0, result.stderr);
+  t.is(fixture.dynamodb.count('Query'), 2);
+  t.is(fixture.kms.count('Decrypt'), 2);
+});
