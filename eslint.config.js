@@ -30,7 +30,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['test/**', 'bench/**', 'scripts/**', 'bin/**'],
+    files: ['test/**', 'bench/**', 'scripts/**', 'bin/**', 'examples/**'],
     rules: { 'no-console': 'off' },
   },
 );
