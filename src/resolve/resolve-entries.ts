@@ -6,7 +6,7 @@ import type { CredentialStore } from '../stores/credential-store.js';
 import { refKey } from '../stores/credential-store.js';
 import type { CredentialItem, CredentialRef } from '../stores/item.js';
 import { decryptItem } from '../secrets/decrypt-item.js';
-import { createLimiter, type Limiter } from './limiter.js';
+import { createLimiter, type Limiter } from '../util/concurrency.js';
 
 export const DEFAULT_CONCURRENCY = 16;
 /** Latest-version lookups are cheap single-item Queries; they may fan out wider than KMS. */

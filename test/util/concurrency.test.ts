@@ -1,6 +1,6 @@
 import test from 'ava';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { createLimiter } from '../../src/resolve/limiter.js';
+import { createLimiter, settleWithConcurrency } from '../../src/util/concurrency.js';
 
 test('a limiter never runs more tasks than its limit and runs them all', async (t) => {
   const limit = createLimiter(3);
@@ -34,4 +34,22 @@ test('a failing task frees its slot', async (t) => {
 
 test('a limit below one is refused', (t) => {
   t.throws(() => createLimiter(0), { instanceOf: RangeError, message: 'invalid concurrency 0' });
+});
+
+test('settleWithConcurrency keeps input order, records failures and never exceeds the limit', async (t) => {
+  let running = 0;
+  let peak = 0;
+  const results = await settleWithConcurrency([5, 1, 3, 2], 2, async (delay, index) => {
+    running++;
+    peak = Math.max(peak, running);
+    await new Promise((resolve) => setTimeout(resolve, delay));
+    running--;
+    if (index === 2) throw new Error('third fails');
+    return delay * 10;
+  });
+  t.is(peak, 2);
+  t.deepEqual(
+    results.map((result) => (result.ok ? result.value : (result.error as Error).message)),
+    [50, 10, 'third fails', 20],
+  );
 });
