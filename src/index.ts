@@ -39,3 +39,25 @@ export {
   MultipleFailuresError,
   type ErrorCode,
 } from './errors.js';
+export {
+  runLauncher,
+  processLaunchIo,
+  type LaunchIo,
+  type LaunchOptions,
+  type LaunchOutcome,
+} from './launch/run-launcher.js';
+export { loadLaunchManifest, type ManifestOptions } from './launch/launch-manifest.js';
+export {
+  parseManifests,
+  type ManifestFile,
+  type ManifestPolicy,
+} from './manifest/parse-manifest.js';
+export type { ManifestEntry } from './manifest/manifest-entry.js';
+export { resolveEntries, type Resolution, type ResolveOptions } from './resolve/resolve-entries.js';
+export {
+  checkManifest,
+  formatCheckReport,
+  type CheckReport,
+  type CheckRow,
+} from './resolve/check.js';
+export { ManifestError, LaunchResolveError, SpawnError } from './errors.js';
