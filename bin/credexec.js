@@ -1,4 +1,5 @@
 #!/usr/bin/env node
-import { main } from '../dist/cli/main.js';
+// The CLI is bundled into dist/bundle by `npm run build` (scripts/bundle-cli.js).
+import { main } from '../dist/bundle/credexec.js';
 
 process.exitCode = await main(process.argv.slice(2));
