@@ -1,20 +1,14 @@
 import type { CommandModule } from 'yargs';
-import { parseContext } from '../../envelope/context.js';
-import { DIGEST_NAMES, parseDigestName } from '../../envelope/digests.js';
 import { UsageError } from '../../errors.js';
 import { putSecret } from '../../secrets/put-secret.js';
 import { words, type CommandContext } from '../command-context.js';
 import type { GlobalArguments } from '../global-options.js';
 import { promptHidden, readValueArgument } from '../io.js';
+import { putSettingsFrom, withPutOptions, type PutOptionArguments } from './put-options.js';
 
-interface PutArguments extends GlobalArguments {
+interface PutArguments extends PutOptionArguments {
   readonly name: string;
   readonly value?: string | undefined;
-  readonly context?: string[] | undefined;
-  readonly version?: string | undefined;
-  readonly autoversion?: boolean | undefined;
-  readonly digest: string;
-  readonly comment?: string | undefined;
   readonly prompt?: boolean | undefined;
 }
 
@@ -23,63 +17,32 @@ export function putCommand(context: CommandContext): CommandModule<GlobalArgumen
     command: 'put <name> [value] [context..]',
     describe: 'store a new version of a credential (value: literal, - for stdin, @FILE, or -P)',
     builder: (yargs) =>
-      yargs
-        .positional('name', { type: 'string', demandOption: true, describe: 'credential name' })
-        .positional('value', { type: 'string', describe: 'the value, - (stdin) or @FILE' })
-        .positional('context', {
-          type: 'string',
-          array: true,
-          describe: 'encryption context KEY=VALUE…',
-        })
-        .option('version', { alias: 'v', type: 'string', describe: 'version to store (default 1)' })
-        .option('autoversion', {
-          alias: 'a',
-          type: 'boolean',
-          describe: 'store as the latest version + 1',
-        })
-        .option('digest', {
-          alias: 'd',
-          type: 'string',
-          default: 'SHA256',
-          describe: `HMAC digest (${DIGEST_NAMES.join(', ')})`,
-        })
-        .option('comment', {
-          alias: 'c',
-          type: 'string',
-          describe: 'comment stored with the version',
-        })
-        .option('prompt', {
-          alias: 'P',
-          type: 'boolean',
-          describe: 'prompt for the value without echo',
-        })
-        .conflicts('version', 'autoversion'),
+      withPutOptions(
+        yargs
+          .positional('name', { type: 'string', demandOption: true, describe: 'credential name' })
+          .positional('value', { type: 'string', describe: 'the value, - (stdin) or @FILE' }),
+      ).option('prompt', {
+        alias: 'P',
+        type: 'boolean',
+        describe: 'prompt for the value without echo',
+      }),
     handler: async (argv) => {
       // With -P there is no value argument, so every word after the name is context.
-      const contextWords = argv.prompt
-        ? [...words(argv.value), ...words(argv.context)]
-        : words(argv.context);
+      const settings = putSettingsFrom(
+        argv,
+        argv.prompt ? [...words(argv.value), ...words(argv.context)] : words(argv.context),
+      );
       if (!argv.prompt && argv.value === undefined) {
         throw new UsageError(
           'put needs a value: give it literally, as - (stdin), as @FILE, or use -P',
         );
       }
-      const encryptionContext = parseContext(contextWords);
-      const digest = parseDigestName(argv.digest);
       const backend = await context.openBackend(argv);
       const value = argv.prompt
         ? await promptHidden(`value for ${argv.name}`, context.io)
         : await readValueArgument(argv.value!, context.io);
       try {
-        const stored = await putSecret(backend, {
-          name: argv.name,
-          value,
-          context: encryptionContext,
-          version: argv.version,
-          autoversion: argv.autoversion ?? false,
-          digest,
-          comment: argv.comment,
-        });
+        const stored = await putSecret(backend, { ...settings, name: argv.name, value });
         context.io.stdout.write(`${stored.name} has been stored as version ${stored.version}\n`);
       } finally {
         value.fill(0);

@@ -1,19 +1,13 @@
 import type { CommandModule } from 'yargs';
-import { parseContext } from '../../envelope/context.js';
-import { DIGEST_NAMES, parseDigestName } from '../../envelope/digests.js';
 import { MultipleFailuresError, UsageError, type CredentialFailure } from '../../errors.js';
 import { putSecret } from '../../secrets/put-secret.js';
-import { words, type CommandContext } from '../command-context.js';
+import type { CommandContext } from '../command-context.js';
 import type { GlobalArguments } from '../global-options.js';
 import { readValueArgument } from '../io.js';
+import { putSettingsFrom, withPutOptions, type PutOptionArguments } from './put-options.js';
 
-interface PutAllArguments extends GlobalArguments {
+interface PutAllArguments extends PutOptionArguments {
   readonly credentials: string;
-  readonly context?: string[] | undefined;
-  readonly version?: string | undefined;
-  readonly autoversion?: boolean | undefined;
-  readonly digest: string;
-  readonly comment?: string | undefined;
 }
 
 function parseCredentials(text: string): [string, string][] {
@@ -44,38 +38,15 @@ export function putAllCommand(
     describe:
       'store several credentials from a JSON object {"name": "value"} (literal, - or @FILE)',
     builder: (yargs) =>
-      yargs
-        .positional('credentials', {
+      withPutOptions(
+        yargs.positional('credentials', {
           type: 'string',
           demandOption: true,
           describe: 'JSON, - (stdin) or @FILE',
-        })
-        .positional('context', {
-          type: 'string',
-          array: true,
-          describe: 'encryption context KEY=VALUE…',
-        })
-        .option('version', { alias: 'v', type: 'string', describe: 'version to store (default 1)' })
-        .option('autoversion', {
-          alias: 'a',
-          type: 'boolean',
-          describe: 'store each as its latest version + 1',
-        })
-        .option('digest', {
-          alias: 'd',
-          type: 'string',
-          default: 'SHA256',
-          describe: `HMAC digest (${DIGEST_NAMES.join(', ')})`,
-        })
-        .option('comment', {
-          alias: 'c',
-          type: 'string',
-          describe: 'comment stored with every version',
-        })
-        .conflicts('version', 'autoversion'),
+        }),
+      ),
     handler: async (argv) => {
-      const encryptionContext = parseContext(words(argv.context));
-      const digest = parseDigestName(argv.digest);
+      const settings = putSettingsFrom(argv);
       const input = await readValueArgument(argv.credentials, context.io);
       const credentials = parseCredentials(input.toString('utf8'));
       input.fill(0);
@@ -84,15 +55,7 @@ export function putAllCommand(
       // One after another, so that a failure is reported against the right name and output order is stable.
       for (const [name, value] of credentials) {
         try {
-          const stored = await putSecret(backend, {
-            name,
-            value,
-            context: encryptionContext,
-            version: argv.version,
-            autoversion: argv.autoversion ?? false,
-            digest,
-            comment: argv.comment,
-          });
+          const stored = await putSecret(backend, { ...settings, name, value });
           context.io.stdout.write(`${stored.name} has been stored as version ${stored.version}\n`);
         } catch (error: unknown) {
           failures.push({ credential: name, error });
