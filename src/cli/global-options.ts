@@ -1,53 +1,26 @@
 import type { Argv } from 'yargs';
-import { BACKEND_NAMES, type BackendOptions } from '../backends/backend.js';
+import type { BackendOptions } from '../backends/backend.js';
 import { parseBackendName } from '../backends/settings.js';
+import { GLOBAL_OPTIONS, type OptionSpecs } from './option-specs.js';
 
-/** Options accepted before or after any subcommand. */
-export function withGlobalOptions<T>(yargs: Argv<T>) {
-  return yargs
-    .option('backend', {
-      type: 'string',
-      choices: BACKEND_NAMES,
-      describe: 'where credentials live [env: CREDEXEC_BACKEND] (default: aws)',
-      global: true,
-    })
-    .option('region', {
-      alias: 'r',
-      type: 'string',
-      describe: 'AWS region of the table (and of KMS)',
-      global: true,
-    })
-    .option('kms-region', {
-      type: 'string',
-      describe: 'AWS region of KMS, when it differs',
-      global: true,
-    })
-    .option('profile', {
-      alias: 'p',
-      type: 'string',
-      describe: 'AWS shared-config profile',
-      global: true,
-    })
-    .option('arn', { type: 'string', describe: 'IAM role ARN to assume', global: true })
-    .option('table', {
-      alias: 't',
-      type: 'string',
-      describe:
-        'DynamoDB table / local store name [env: CREDSTASH_DEFAULT_TABLE] (default: credential-store)',
-      global: true,
-    })
-    .option('key', {
-      alias: 'k',
-      type: 'string',
-      describe: 'KMS key id, alias or ARN for put (default: alias/credstash)',
-      global: true,
-    })
-    .option('local-dir', {
-      type: 'string',
-      describe:
-        'local backend directory [env: CREDEXEC_LOCAL_DIR] (default: $XDG_DATA_HOME/credexec)',
-      global: true,
+/** Register option specs with yargs (global ones apply to every subcommand). */
+export function withOptions<T>(yargs: Argv<T>, specs: OptionSpecs, global = false): Argv<T> {
+  let result = yargs;
+  for (const [name, spec] of Object.entries(specs)) {
+    result = result.option(name, {
+      type: spec.type,
+      describe: spec.describe,
+      global,
+      ...(spec.alias === undefined ? {} : { alias: spec.alias }),
+      ...(spec.array ? { array: true } : {}),
+      ...(spec.choices === undefined ? {} : { choices: spec.choices }),
     });
+  }
+  return result;
+}
+
+export function withGlobalOptions<T>(yargs: Argv<T>): Argv<T> {
+  return withOptions(yargs, GLOBAL_OPTIONS, true);
 }
 
 export interface GlobalArguments {

@@ -1,21 +1,13 @@
 import { createRequire } from 'node:module';
-import yargs from 'yargs';
 import { openBackend } from '../backends/open-backend.js';
 import type { Environment } from '../backends/settings.js';
 import { CredexecError, UsageError, messageOf } from '../errors.js';
 import type { CommandContext } from './command-context.js';
-import { checkCommand } from './commands/check.js';
-import { deleteCommand } from './commands/delete.js';
-import { getCommand } from './commands/get.js';
-import { getAllCommand } from './commands/getall.js';
-import { keysCommand, listCommand } from './commands/list.js';
-import { putCommand } from './commands/put.js';
-import { putAllCommand } from './commands/putall.js';
-import { defaultRunCommand, runCommand } from './commands/run.js';
-import { setupCommand } from './commands/setup.js';
+import { runLauncherCommand } from './commands/run.js';
 import { ExitCode } from './exit-codes.js';
-import { backendOptionsFrom, withGlobalOptions } from './global-options.js';
-import { markStdinArguments, processIo, type CliIo } from './io.js';
+import { backendOptionsFrom } from './global-options.js';
+import { processIo, type CliIo } from './io.js';
+import { parseLaunchArguments } from './launch-arguments.js';
 
 export const VERSION: string = (
   createRequire(import.meta.url)('../../package.json') as { version: string }
@@ -42,43 +34,6 @@ function reportError(io: CliIo, env: Environment, error: unknown): void {
   }
 }
 
-function buildParser(args: readonly string[], context: CommandContext) {
-  const parser = withGlobalOptions(yargs([...args]))
-    .scriptName('credexec')
-    .usage('$0 [run] [-m MANIFEST]… -- CMD [ARGS…]\n$0 <command> [options]')
-    .parserConfiguration({
-      'populate--': true,
-      'parse-numbers': false,
-      'parse-positional-numbers': false,
-      'dot-notation': false,
-      'boolean-negation': false,
-    })
-    .command(setupCommand(context))
-    .command(putCommand(context))
-    .command(putAllCommand(context))
-    .command(getCommand(context))
-    .command(getAllCommand(context))
-    .command(listCommand(context))
-    .command(keysCommand(context))
-    .command(deleteCommand(context))
-    // launcher: run/check are wired here
-    .command(runCommand(context))
-    .command(checkCommand(context))
-    .command(defaultRunCommand(context))
-    .demandCommand(1, 'give a command, or -- CMD to run a program with its secrets')
-    .strict()
-    .version(false)
-    .help('help')
-    .alias('help', 'h')
-    .wrap(Math.min(100, process.stdout.columns || 100))
-    .exitProcess(false)
-    .fail((message: string | undefined, error: Error | undefined) => {
-      if (error) throw error;
-      throw new UsageError(message ?? 'invalid arguments');
-    });
-  return parser;
-}
-
 export interface MainOptions {
   readonly io?: CliIo;
   readonly env?: Environment;
@@ -101,20 +56,17 @@ export async function main(args: readonly string[], options: MainOptions = {}): 
       exitCode = code;
     },
   };
-  let helpShown = false;
   try {
-    const marked = markStdinArguments(args);
-    await buildParser(marked, context).parseAsync(marked, {}, (error, _argv, output) => {
-      // yargs hands help and validation text here instead of printing it.
-      if (output && !error) {
-        helpShown = true;
-        io.stdout.write(`${output}\n`);
-      }
-      if (output && error) io.stderr.write(`${output}\n\n`);
-    });
+    // The launcher runs on every service start: its common form skips loading yargs.
+    const launch = parseLaunchArguments(args);
+    if (launch !== undefined) {
+      await runLauncherCommand(context, launch);
+      return exitCode;
+    }
+    const { runYargsCli } = await import('./yargs-cli.js');
+    return (await runYargsCli(args, context)) ? ExitCode.OK : exitCode;
   } catch (error: unknown) {
     reportError(io, env, error);
     return exitCodeFor(error);
   }
-  return helpShown ? ExitCode.OK : exitCode;
 }

@@ -6,7 +6,8 @@ import { processLaunchIo, runLauncher, type LaunchOptions } from '../../launch/r
 import { DEFAULT_CONCURRENCY } from '../../resolve/resolve-entries.js';
 import { words, type CommandContext } from '../command-context.js';
 import { ExitCode } from '../exit-codes.js';
-import type { GlobalArguments } from '../global-options.js';
+import { withOptions, type GlobalArguments } from '../global-options.js';
+import { LAUNCHER_OPTIONS, RUN_OPTIONS } from '../option-specs.js';
 
 export interface LauncherArguments extends GlobalArguments {
   readonly manifest?: string[] | undefined;
@@ -15,7 +16,7 @@ export interface LauncherArguments extends GlobalArguments {
   readonly concurrency?: string | undefined;
 }
 
-interface RunArguments extends LauncherArguments {
+export interface RunArguments extends LauncherArguments {
   readonly command?: string[] | undefined;
   readonly pristine?: boolean | undefined;
   readonly '--'?: string[] | undefined;
@@ -36,29 +37,8 @@ export function concurrencyFrom(flag: string | undefined, env: string | undefine
 }
 
 /** The options `run` and `check` share. */
-export function withLauncherOptions<T>(yargs: Argv<T>) {
-  return yargs
-    .option('manifest', {
-      alias: 'm',
-      type: 'string',
-      array: true,
-      describe:
-        'manifest file, repeatable [env: CREDEXEC_MANIFEST, ":"-separated] (default: ./credexec.env)',
-    })
-    .option('context', {
-      type: 'string',
-      array: true,
-      describe: 'encryption context KEY=VALUE for entries without their own, repeatable',
-    })
-    .option('allow-var', {
-      type: 'string',
-      array: true,
-      describe: 'allow a variable that changes how code loads (PATH, LD_PRELOAD, NODE_OPTIONS, …)',
-    })
-    .option('concurrency', {
-      type: 'string',
-      describe: `decrypts in flight at most [env: CREDEXEC_CONCURRENCY] (default: ${DEFAULT_CONCURRENCY})`,
-    });
+export function withLauncherOptions<T>(yargs: Argv<T>): Argv<T> {
+  return withOptions(yargs, LAUNCHER_OPTIONS);
 }
 
 export function manifestOptionsFrom(argv: LauncherArguments, context: CommandContext) {
@@ -86,7 +66,11 @@ export function reportLaunchError(context: CommandContext, error: unknown): void
   context.io.stderr.write(`credexec: ${message}\n`);
 }
 
-async function run(context: CommandContext, argv: RunArguments): Promise<void> {
+/** The launcher behind `run`, the default command and the CLI's yargs-free fast path. */
+export async function runLauncherCommand(
+  context: CommandContext,
+  argv: RunArguments,
+): Promise<void> {
   const afterDashes = words(argv['--']);
   const [command, ...args] = afterDashes.length > 0 ? afterDashes : words(argv.command);
   if (command === undefined) throw new UsageError('give the command to run after --');
@@ -107,11 +91,8 @@ async function run(context: CommandContext, argv: RunArguments): Promise<void> {
   }
 }
 
-function builder<T>(yargs: Argv<T>) {
-  return withLauncherOptions(yargs).option('pristine', {
-    type: 'boolean',
-    describe: "give the command only the secrets and PATH, not credexec's environment",
-  });
+function builder<T>(yargs: Argv<T>): Argv<T> {
+  return withOptions(withLauncherOptions(yargs), RUN_OPTIONS);
 }
 
 /** `credexec run [options] -- CMD ARGS…`. */
@@ -121,7 +102,7 @@ export function runCommand(context: CommandContext): CommandModule<GlobalArgumen
     describe: "run a command with the manifest's secrets in its environment (all or nothing)",
     builder: (yargs) =>
       builder(yargs).positional('command', { type: 'string', array: true, describe: 'CMD ARGS…' }),
-    handler: (argv) => run(context, argv),
+    handler: (argv) => runLauncherCommand(context, argv),
   };
 }
 
@@ -136,6 +117,6 @@ export function defaultRunCommand(
     command: '$0',
     describe: false,
     builder,
-    handler: (argv) => run(context, argv),
+    handler: (argv) => runLauncherCommand(context, argv),
   };
 }

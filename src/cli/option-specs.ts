@@ -1,0 +1,78 @@
+import { BACKEND_NAMES } from '../backends/backend.js';
+import { DEFAULT_CONCURRENCY } from '../resolve/resolve-entries.js';
+
+/**
+ * Option definitions in one place, read both by yargs (every command, help text) and by the
+ * launcher's fast path (`credexec -- CMD`), which parses them without loading yargs at all.
+ */
+export interface OptionSpec {
+  readonly type: 'string' | 'boolean';
+  readonly alias?: string;
+  /** Repeatable: `-m a -m b`. */
+  readonly array?: boolean;
+  readonly choices?: readonly string[];
+  readonly describe: string;
+}
+
+export type OptionSpecs = Readonly<Record<string, OptionSpec>>;
+
+/** Accepted before or after any subcommand. */
+export const GLOBAL_OPTIONS = {
+  backend: {
+    type: 'string',
+    choices: BACKEND_NAMES,
+    describe: 'where credentials live [env: CREDEXEC_BACKEND] (default: aws)',
+  },
+  region: { type: 'string', alias: 'r', describe: 'AWS region of the table (and of KMS)' },
+  'kms-region': { type: 'string', describe: 'AWS region of KMS, when it differs' },
+  profile: { type: 'string', alias: 'p', describe: 'AWS shared-config profile' },
+  arn: { type: 'string', describe: 'IAM role ARN to assume' },
+  table: {
+    type: 'string',
+    alias: 't',
+    describe:
+      'DynamoDB table / local store name [env: CREDSTASH_DEFAULT_TABLE] (default: credential-store)',
+  },
+  key: {
+    type: 'string',
+    alias: 'k',
+    describe: 'KMS key id, alias or ARN for put (default: alias/credstash)',
+  },
+  'local-dir': {
+    type: 'string',
+    describe:
+      'local backend directory [env: CREDEXEC_LOCAL_DIR] (default: $XDG_DATA_HOME/credexec)',
+  },
+} as const satisfies OptionSpecs;
+
+/** What `run` and `check` share. */
+export const LAUNCHER_OPTIONS = {
+  manifest: {
+    type: 'string',
+    alias: 'm',
+    array: true,
+    describe:
+      'manifest file, repeatable [env: CREDEXEC_MANIFEST, ":"-separated] (default: ./credexec.env)',
+  },
+  context: {
+    type: 'string',
+    array: true,
+    describe: 'encryption context KEY=VALUE for entries without their own, repeatable',
+  },
+  'allow-var': {
+    type: 'string',
+    array: true,
+    describe: 'allow a variable that changes how code loads (PATH, LD_PRELOAD, NODE_OPTIONS, …)',
+  },
+  concurrency: {
+    type: 'string',
+    describe: `decrypts in flight at most [env: CREDEXEC_CONCURRENCY] (default: ${DEFAULT_CONCURRENCY})`,
+  },
+} as const satisfies OptionSpecs;
+
+export const RUN_OPTIONS = {
+  pristine: {
+    type: 'boolean',
+    describe: "give the command only the secrets and PATH, not credexec's environment",
+  },
+} as const satisfies OptionSpecs;
