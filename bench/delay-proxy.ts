@@ -1,0 +1,90 @@
+import { Agent, createServer, request as httpRequest, type IncomingMessage } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+/**
+ * An HTTP proxy on 127.0.0.1 that holds every request for a fixed delay before forwarding it to
+ * `target` (a simulated network round trip). It counts requests and the peak number in flight.
+ */
+export interface DelayProxy {
+  readonly endpoint: string;
+  readonly delayMs: number;
+  readonly count: number;
+  readonly peakInFlight: number;
+  resetCounters(): void;
+  close(): Promise<void>;
+}
+
+async function readBody(stream: IncomingMessage): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
+}
+
+export async function startDelayProxy(target: string, delayMs: number): Promise<DelayProxy> {
+  const upstream = new URL(target);
+  const agent = new Agent({ keepAlive: true, maxSockets: 1024 });
+  let count = 0;
+  let inFlight = 0;
+  let peakInFlight = 0;
+
+  const server = createServer((incoming, outgoing) => {
+    void (async () => {
+      count += 1;
+      inFlight += 1;
+      peakInFlight = Math.max(peakInFlight, inFlight);
+      try {
+        const body = await readBody(incoming);
+        if (delayMs > 0) await sleep(delayMs);
+        await new Promise<void>((resolve, reject) => {
+          const forwarded = httpRequest(
+            {
+              agent,
+              hostname: upstream.hostname,
+              port: upstream.port,
+              method: incoming.method,
+              path: incoming.url,
+              headers: { ...incoming.headers, host: upstream.host },
+              timeout: 30_000,
+            },
+            (response) => {
+              outgoing.writeHead(response.statusCode ?? 502, response.headers);
+              response.pipe(outgoing);
+              response.on('end', resolve);
+              response.on('error', reject);
+            },
+          );
+          forwarded.on('timeout', () => forwarded.destroy(new Error('upstream timeout')));
+          forwarded.on('error', reject);
+          forwarded.end(body);
+        });
+      } catch {
+        outgoing.destroy();
+      } finally {
+        inFlight -= 1;
+      }
+    })();
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    endpoint: `http://127.0.0.1:${port}`,
+    delayMs,
+    get count() {
+      return count;
+    },
+    get peakInFlight() {
+      return peakInFlight;
+    },
+    resetCounters() {
+      count = 0;
+      peakInFlight = inFlight;
+    },
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        agent.destroy();
+        server.closeAllConnections();
+        server.close((error) => (error ? reject(error) : resolve()));
+      }),
+  };
+}

@@ -1,0 +1,236 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { closeAwsClients } from '../src/backends/aws.js';
+import { putSecret } from '../src/secrets/put-secret.js';
+import { getSecret } from '../src/secrets/read-secrets.js';
+import { createLimiter } from '../src/util/concurrency.js';
+import { startAwsFixture, type AwsFixture } from '../test/support/aws-fixture.js';
+import { startDelayProxy, type DelayProxy } from './delay-proxy.js';
+import { baseEnv, credexecArgs, sample, timeSpawn, type Sample } from './lib.js';
+
+export type Path = 'direct' | 'delayed';
+
+export interface RequestCounts {
+  readonly query: number;
+  readonly batchGetItem: number;
+  readonly dynamodbTotal: number;
+  readonly decrypt: number;
+  readonly kmsTotal: number;
+  /** Highest number of DynamoDB / KMS requests in flight at once (at the first hop). */
+  readonly peakDynamodb: number;
+  readonly peakKms: number;
+}
+
+export interface Measured {
+  readonly time: Sample;
+  /** Counts of the first measured run. */
+  readonly counts: RequestCounts;
+  /** Every measured run made the same number of requests. */
+  readonly countsStable: boolean;
+}
+
+export interface ResolutionRow {
+  readonly n: number;
+  readonly path: Path;
+  readonly delayMs: number;
+  readonly credexec: Measured;
+  readonly baseline: Measured;
+  /** credexec median over the sequential baseline's median. */
+  readonly ratioToBaseline: number;
+  /** credexec median over credexec's median for the smallest N on the same path. */
+  readonly ratioToSmallest: number;
+}
+
+export interface ResolutionResult {
+  readonly runs: number;
+  readonly delayMs: number;
+  readonly sizes: readonly number[];
+  readonly baselineMethod: string;
+  readonly rows: readonly ResolutionRow[];
+}
+
+const nameOf = (index: number) => `bench.secret.${String(index).padStart(4, '0')}`;
+const variableOf = (index: number) => `BENCH_SECRET_${String(index).padStart(4, '0')}`;
+
+/** Put secrets 0…n-1 (one version each) into the fixture's table. */
+export async function seedSecrets(fixture: AwsFixture, n: number): Promise<void> {
+  const backend = await fixture.openBackend();
+  const limit = createLimiter(16);
+  await Promise.all(
+    Array.from({ length: n }, (_, index) =>
+      limit(() =>
+        putSecret(backend, { name: nameOf(index), value: `value-${index}-${'v'.repeat(24)}` }),
+      ),
+    ),
+  );
+  fixture.resetCounters();
+}
+
+/** A dotenv manifest naming secrets 0…n-1 (latest versions). */
+export function writeManifest(dir: string, n: number): string {
+  const path = join(dir, `manifest-${n}.env`);
+  const lines = Array.from({ length: n }, (_, index) => `${variableOf(index)}=${nameOf(index)}\n`);
+  writeFileSync(path, lines.join(''));
+  return path;
+}
+
+function sameCounts(a: RequestCounts, b: RequestCounts): boolean {
+  return (
+    a.query === b.query &&
+    a.batchGetItem === b.batchGetItem &&
+    a.dynamodbTotal === b.dynamodbTotal &&
+    a.decrypt === b.decrypt &&
+    a.kmsTotal === b.kmsTotal
+  );
+}
+
+class Recorder {
+  readonly times: number[] = [];
+  readonly counts: RequestCounts[] = [];
+
+  measured(): Measured {
+    const first = this.counts[0]!;
+    return {
+      time: sample(this.times),
+      counts: first,
+      countsStable: this.counts.every((counts) => sameCounts(counts, first)),
+    };
+  }
+}
+
+/**
+ * `credexec -- true` with N secrets (latest versions) on the aws backend against dynalite and the
+ * test KMS, directly and through a delay proxy on both services; next to a sequential baseline
+ * (one Query, then one Decrypt, per secret) in the same run.
+ */
+export async function benchResolution(options: {
+  runs: number;
+  warmup: number;
+  sizes: readonly number[];
+  delayMs: number;
+}): Promise<ResolutionResult> {
+  const sizes = [...options.sizes].sort((a, b) => a - b);
+  const largest = sizes.at(-1) ?? 1;
+  const dir = mkdtempSync(join(tmpdir(), 'credexec-bench-aws-'));
+  let fixture: AwsFixture | undefined;
+  const proxies: DelayProxy[] = [];
+  try {
+    fixture = await startAwsFixture();
+    const fx = fixture;
+    const dynamodbDelay = await startDelayProxy(fx.dynamodb.endpoint, options.delayMs);
+    proxies.push(dynamodbDelay);
+    const kmsDelay = await startDelayProxy(fx.kms.endpoint, options.delayMs);
+    proxies.push(kmsDelay);
+
+    await seedSecrets(fx, largest);
+    const manifests = new Map<number, string>();
+    for (const n of sizes) manifests.set(n, writeManifest(dir, n));
+
+    const endpoints = (path: Path) =>
+      path === 'direct'
+        ? { AWS_ENDPOINT_URL_DYNAMODB: fx.dynamodb.endpoint, AWS_ENDPOINT_URL_KMS: fx.kms.endpoint }
+        : {
+            AWS_ENDPOINT_URL_DYNAMODB: dynamodbDelay.endpoint,
+            AWS_ENDPOINT_URL_KMS: kmsDelay.endpoint,
+          };
+
+    const reset = () => {
+      fx.resetCounters();
+      dynamodbDelay.resetCounters();
+      kmsDelay.resetCounters();
+    };
+    const counts = (path: Path): RequestCounts => ({
+      query: fx.dynamodb.count('Query'),
+      batchGetItem: fx.dynamodb.count('BatchGetItem'),
+      dynamodbTotal: fx.dynamodb.count(),
+      decrypt: fx.kms.count('Decrypt'),
+      kmsTotal: fx.kms.count(),
+      peakDynamodb: path === 'direct' ? fx.dynamodb.peakInFlight : dynamodbDelay.peakInFlight,
+      peakKms: path === 'direct' ? fx.kms.peakInFlight : kmsDelay.peakInFlight,
+    });
+
+    const runCredexec = async (n: number, path: Path) => {
+      const env = baseEnv({ ...fx.env, ...endpoints(path) });
+      reset();
+      const { ms } = await timeSpawn(
+        process.execPath,
+        credexecArgs(['-m', manifests.get(n)!, '--', 'true']),
+        { env, cwd: dir, timeoutMs: 60_000 },
+      );
+      return { ms, counts: counts(path) };
+    };
+
+    // The way credstash-style tools read N secrets: one after another, Query then Decrypt.
+    // Fresh clients each run, so connections start cold as they do in a new process.
+    const runBaseline = async (n: number, path: Path) => {
+      closeAwsClients();
+      const backend = await fx.openBackend({}, endpoints(path));
+      reset();
+      const started = process.hrtime.bigint();
+      for (let index = 0; index < n; index++) {
+        await getSecret(backend, { name: nameOf(index) });
+      }
+      const ms = Number(process.hrtime.bigint() - started) / 1e6;
+      return { ms, counts: counts(path) };
+    };
+
+    const paths: Path[] = options.delayMs > 0 ? ['direct', 'delayed'] : ['direct'];
+    const recorders = new Map<string, { credexec: Recorder; baseline: Recorder }>();
+    for (const n of sizes) {
+      for (const path of paths)
+        recorders.set(`${n}/${path}`, { credexec: new Recorder(), baseline: new Recorder() });
+    }
+    for (let run = 0; run < options.warmup + options.runs; run++) {
+      for (const n of sizes) {
+        for (const path of paths) {
+          const recorder = recorders.get(`${n}/${path}`)!;
+          const tasks = [
+            async () => ({ which: recorder.credexec, result: await runCredexec(n, path) }),
+            async () => ({ which: recorder.baseline, result: await runBaseline(n, path) }),
+          ];
+          if (run % 2 === 1) tasks.reverse();
+          for (const task of tasks) {
+            const { which, result } = await task();
+            if (run < options.warmup) continue;
+            which.times.push(result.ms);
+            which.counts.push(result.counts);
+          }
+        }
+      }
+    }
+    closeAwsClients();
+
+    const rows: ResolutionRow[] = [];
+    for (const path of paths) {
+      const smallest = recorders.get(`${sizes[0]}/${path}`)!.credexec.measured().time.medianMs;
+      for (const n of sizes) {
+        const recorder = recorders.get(`${n}/${path}`)!;
+        const credexec = recorder.credexec.measured();
+        const baseline = recorder.baseline.measured();
+        rows.push({
+          n,
+          path,
+          delayMs: path === 'direct' ? 0 : options.delayMs,
+          credexec,
+          baseline,
+          ratioToBaseline: credexec.time.medianMs / baseline.time.medianMs,
+          ratioToSmallest: credexec.time.medianMs / smallest,
+        });
+      }
+    }
+    return {
+      runs: options.runs,
+      delayMs: options.delayMs,
+      sizes,
+      baselineMethod:
+        'in-process, sequential getSecret() per name (DynamoDbStore.getLatest = 1 Query, then AwsKmsKeyService decrypt = 1 Decrypt); fresh SDK clients per run; excludes process start-up',
+      rows,
+    };
+  } finally {
+    closeAwsClients();
+    await Promise.allSettled(proxies.map((proxy) => proxy.close()));
+    await fixture?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,348 @@
+/**
+ * credexec benchmark entry: `node --import tsx bench/run.ts [--quick] [--runs N] [--delay-ms D]
+ * [--sizes 1,10,50,100] [--only startup,resolution,memory] [--out FILE]`. Prints tables and the
+ * targets, and writes everything as JSON (default bench/results/bench-<timestamp>.json).
+ * Needs a built dist/ (`npm run bench` builds first).
+ */
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { BIN, REPO_ROOT, machine, ms, ratio, round, table, type Machine } from './lib.js';
+import { benchMemory, type MemoryResult } from './memory.js';
+import { benchResolution, type ResolutionResult } from './resolution.js';
+import { benchStartup, type StartupResult } from './startup.js';
+
+type Section = 'startup' | 'resolution' | 'memory';
+const SECTIONS: readonly Section[] = ['startup', 'resolution', 'memory'];
+
+export interface Target {
+  readonly name: string;
+  readonly value: number;
+  readonly limit: number;
+  readonly pass: boolean;
+}
+
+export interface BenchReport {
+  readonly machine: Machine;
+  readonly options: {
+    readonly quick: boolean;
+    readonly sections: readonly Section[];
+    readonly startupRuns: number;
+    readonly resolutionRuns: number;
+    readonly memoryRuns: number;
+    readonly sizes: readonly number[];
+    readonly delayMs: number;
+  };
+  readonly startup?: StartupResult;
+  readonly resolution?: ResolutionResult;
+  readonly memory?: MemoryResult;
+  readonly targets: readonly Target[];
+  readonly durationMs: number;
+}
+
+function positiveInteger(text: string, flag: string): number {
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < 0)
+    throw new Error(`${flag}: not a whole number: ${text}`);
+  return value;
+}
+
+function parseOptions(argv: readonly string[]) {
+  const { values } = parseArgs({
+    args: [...argv],
+    options: {
+      quick: { type: 'boolean', default: false },
+      runs: { type: 'string' },
+      'delay-ms': { type: 'string' },
+      sizes: { type: 'string' },
+      only: { type: 'string' },
+      out: { type: 'string' },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+    strict: true,
+  });
+  const quick = values.quick ?? false;
+  const runs = values.runs === undefined ? undefined : positiveInteger(values.runs, '--runs');
+  if (runs === 0) throw new Error('--runs must be at least 1');
+  const sizes = (values.sizes ?? (quick ? '1,3' : '1,10,50,100'))
+    .split(',')
+    .map((text) => positiveInteger(text.trim(), '--sizes'));
+  if (sizes.some((n) => n < 1)) throw new Error('--sizes: every size must be at least 1');
+  const sections = (values.only ?? SECTIONS.join(',')).split(',').map((name) => {
+    if (!SECTIONS.includes(name as Section)) throw new Error(`--only: unknown section ${name}`);
+    return name as Section;
+  });
+  return {
+    help: values.help ?? false,
+    quick,
+    sections,
+    sizes,
+    delayMs:
+      values['delay-ms'] === undefined
+        ? quick
+          ? 5
+          : 20
+        : positiveInteger(values['delay-ms'], '--delay-ms'),
+    startupRuns: runs ?? (quick ? 3 : 20),
+    startupWarmup: quick ? 0 : 2,
+    resolutionRuns: runs ?? (quick ? 1 : 5),
+    resolutionWarmup: quick ? 0 : 1,
+    memoryRuns: runs ?? (quick ? 1 : 5),
+    holdMs: 300,
+    out:
+      values.out === undefined
+        ? join(
+            REPO_ROOT,
+            'bench',
+            'results',
+            `bench-${new Date().toISOString().replace(/[:.]/g, '-')}.json`,
+          )
+        : resolve(values.out),
+  };
+}
+
+const mark = (pass: boolean) => (pass ? '✓ pass' : '✗ FAIL');
+
+function target(name: string, value: number, limit: number): Target {
+  return { name, value: round(value, 3), limit, pass: value <= limit };
+}
+
+function printStartup(result: StartupResult): void {
+  console.log(
+    `\n## Start-up: \`credexec -- true\` (local backend), ${result.runs} interleaved runs, medians\n`,
+  );
+  console.log(
+    table(
+      ['command', 'median', 'min', 'max', 'vs node -e 0'],
+      [
+        ['node -e 0', result.nodeBaseline, 1],
+        ['credexec -m empty.env -- true', result.localEmpty, result.ratioEmpty],
+        ['credexec -m one-secret.env -- true', result.localOneSecret, result.ratioOneSecret],
+      ].map(([label, sample, factor]) => {
+        const s = sample as StartupResult['nodeBaseline'];
+        return [label as string, ms(s.medianMs), ms(s.minMs), ms(s.maxMs), ratio(factor as number)];
+      }),
+    ),
+  );
+}
+
+function printResolution(result: ResolutionResult): void {
+  console.log(
+    `\n## Resolution: \`credexec -- true\`, aws backend (dynalite + test KMS), N latest secrets, ${result.runs} runs, medians\n`,
+  );
+  console.log(`baseline: ${result.baselineMethod}\n`);
+  console.log(
+    table(
+      [
+        'N',
+        'path',
+        'credexec',
+        'vs N=min',
+        'Query',
+        'BatchGet',
+        'Decrypt',
+        'DDB/KMS total',
+        'peak DDB/KMS',
+        'baseline',
+        'baseline reqs',
+        'vs baseline',
+      ],
+      result.rows.map((row) => [
+        String(row.n),
+        row.path === 'direct' ? 'direct' : `+${row.delayMs} ms`,
+        ms(row.credexec.time.medianMs),
+        ratio(row.ratioToSmallest),
+        String(row.credexec.counts.query),
+        String(row.credexec.counts.batchGetItem),
+        String(row.credexec.counts.decrypt),
+        `${row.credexec.counts.dynamodbTotal}/${row.credexec.counts.kmsTotal}${row.credexec.countsStable ? '' : '*'}`,
+        `${row.credexec.counts.peakDynamodb}/${row.credexec.counts.peakKms}`,
+        ms(row.baseline.time.medianMs),
+        `${row.baseline.counts.dynamodbTotal}/${row.baseline.counts.kmsTotal} (peak ${row.baseline.counts.peakDynamodb}/${row.baseline.counts.peakKms})`,
+        ratio(row.ratioToBaseline),
+      ]),
+    ),
+  );
+  if (result.rows.some((row) => !row.credexec.countsStable)) {
+    console.log('* request counts differed between runs (first run shown)');
+  }
+}
+
+function printMemory(result: MemoryResult): void {
+  console.log(
+    `\n## Resident memory of credexec while its child runs (${result.runs} runs, medians; child holds ${result.holdMs} ms)\n`,
+  );
+  const kb = (value: number) => `${(value / 1024).toFixed(1)} MiB`;
+  console.log(
+    table(
+      ['process', 'VmRSS', 'VmHWM (peak)', 'RSS vs idle node', 'HWM vs idle node'],
+      [
+        [
+          'idle node (setTimeout)',
+          kb(result.idleNode.vmRssKb),
+          kb(result.idleNode.vmHwmKb),
+          ratio(1),
+          ratio(1),
+        ],
+        [
+          'credexec local, 1 secret',
+          kb(result.localOneSecret.vmRssKb),
+          kb(result.localOneSecret.vmHwmKb),
+          ratio(result.ratioLocalRss),
+          ratio(result.ratioLocalHwm),
+        ],
+        [
+          `credexec aws, ${result.aws.n} secrets`,
+          kb(result.aws.vmRssKb),
+          kb(result.aws.vmHwmKb),
+          ratio(result.ratioAwsRss),
+          ratio(result.ratioAwsHwm),
+        ],
+      ],
+    ),
+  );
+}
+
+function targetsOf(report: Omit<BenchReport, 'targets' | 'durationMs'>): Target[] {
+  const targets: Target[] = [];
+  if (report.startup !== undefined) {
+    targets.push(
+      target(
+        'local `credexec -- true` (1 secret) ≤ 1.5× `node -e 0`',
+        report.startup.ratioOneSecret,
+        1.5,
+      ),
+    );
+    targets.push(
+      target(
+        'local `credexec -- true` (empty manifest) ≤ 1.5× `node -e 0`',
+        report.startup.ratioEmpty,
+        1.5,
+      ),
+    );
+  }
+  if (report.resolution !== undefined) {
+    const delayed = report.resolution.rows.filter((row) => row.path === 'delayed');
+    const largest = delayed.at(-1);
+    const smallest = delayed[0];
+    if (largest !== undefined && smallest !== undefined && largest !== smallest) {
+      targets.push(
+        target(
+          `aws +${report.resolution.delayMs} ms: ${largest.n} secrets ≤ 1.5× ${smallest.n} secret(s)`,
+          largest.ratioToSmallest,
+          1.5,
+        ),
+      );
+    }
+    if (largest !== undefined) {
+      targets.push(
+        target(
+          `aws +${report.resolution.delayMs} ms: ${largest.n} secrets ≤ 0.1× sequential baseline`,
+          largest.ratioToBaseline,
+          0.1,
+        ),
+      );
+    }
+  }
+  if (report.memory !== undefined) {
+    targets.push(
+      target('resident RSS, local (VmRSS) ≤ 1.5× idle node', report.memory.ratioLocalRss, 1.5),
+    );
+    targets.push(
+      target(
+        `resident RSS, aws ${report.memory.aws.n} secrets (VmRSS) ≤ 1.5× idle node`,
+        report.memory.ratioAwsRss,
+        1.5,
+      ),
+    );
+  }
+  return targets;
+}
+
+async function main(argv: readonly string[]): Promise<number> {
+  const options = parseOptions(argv);
+  if (options.help) {
+    console.log(
+      'usage: node --import tsx bench/run.ts [--quick] [--runs N] [--delay-ms D] [--sizes 1,10,50,100] [--only startup,resolution,memory] [--out FILE]',
+    );
+    return 0;
+  }
+  if (!existsSync(join(REPO_ROOT, 'dist'))) {
+    console.error(`bench: no dist/ — run \`npm run build\` first (${BIN} loads it)`);
+    return 1;
+  }
+  const started = Date.now();
+  const info = machine();
+  console.log(`# credexec bench — ${info.date}`);
+  console.log(
+    `machine: ${info.cpu}, ${info.cores} cores, ${info.memoryMb} MiB; node ${info.node}; ${info.platform}`,
+  );
+
+  const has = (section: Section) => options.sections.includes(section);
+  let startup: StartupResult | undefined;
+  let resolution: ResolutionResult | undefined;
+  let memory: MemoryResult | undefined;
+  if (has('startup')) {
+    startup = await benchStartup({ runs: options.startupRuns, warmup: options.startupWarmup });
+    printStartup(startup);
+  }
+  if (has('resolution')) {
+    resolution = await benchResolution({
+      runs: options.resolutionRuns,
+      warmup: options.resolutionWarmup,
+      sizes: options.sizes,
+      delayMs: options.delayMs,
+    });
+    printResolution(resolution);
+  }
+  if (has('memory')) {
+    memory = await benchMemory({
+      runs: options.memoryRuns,
+      holdMs: options.holdMs,
+      awsSecrets: Math.max(...options.sizes),
+    });
+    printMemory(memory);
+  }
+  const partial = {
+    machine: info,
+    options: {
+      quick: options.quick,
+      sections: options.sections,
+      startupRuns: options.startupRuns,
+      resolutionRuns: options.resolutionRuns,
+      memoryRuns: options.memoryRuns,
+      sizes: options.sizes,
+      delayMs: options.delayMs,
+    },
+    ...(startup === undefined ? {} : { startup }),
+    ...(resolution === undefined ? {} : { resolution }),
+    ...(memory === undefined ? {} : { memory }),
+  };
+  const targets = targetsOf(partial);
+  console.log('\n## Targets (reported, not asserted)\n');
+  console.log(
+    table(
+      ['target', 'measured', 'limit', ''],
+      targets.map((entry) => [
+        entry.name,
+        ratio(entry.value),
+        ratio(entry.limit),
+        mark(entry.pass),
+      ]),
+    ),
+  );
+  const report: BenchReport = { ...partial, targets, durationMs: Date.now() - started };
+  mkdirSync(dirname(options.out), { recursive: true });
+  writeFileSync(options.out, `${JSON.stringify(report, null, 2)}\n`);
+  console.log(`\nwrote ${options.out} (${(report.durationMs / 1000).toFixed(1)} s)`);
+  return 0;
+}
+
+try {
+  process.exitCode = await main(process.argv.slice(2));
+} catch (error: unknown) {
+  console.error(
+    `bench: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
+  );
+  process.exitCode = 1;
+}

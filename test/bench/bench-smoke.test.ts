@@ -1,0 +1,95 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import test from 'ava';
+import type { BenchReport } from '../../bench/run.js';
+import { REPO_ROOT } from '../support/vectors.js';
+
+function runBench(args: readonly string[]): Promise<{ code: number | null; output: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', join(REPO_ROOT, 'bench', 'run.ts'), ...args],
+      { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    const output: Buffer[] = [];
+    child.stdout.on('data', (chunk: Buffer) => output.push(chunk));
+    child.stderr.on('data', (chunk: Buffer) => output.push(chunk));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 45_000);
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, output: Buffer.concat(output).toString('utf8') });
+    });
+  });
+}
+
+const positive = (value: number) => Number.isFinite(value) && value > 0;
+
+test('the bench runs with tiny sizes and writes a report whose counts match the number of secrets', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'credexec-bench-smoke-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const out = join(dir, 'report.json');
+  const sizes = [1, 2];
+  const { code, output } = await runBench([
+    '--quick',
+    '--runs',
+    '1',
+    '--sizes',
+    sizes.join(','),
+    '--delay-ms',
+    '5',
+    '--out',
+    out,
+  ]);
+  t.is(code, 0, output);
+  t.regex(output, /Targets/);
+  const report = JSON.parse(readFileSync(out, 'utf8')) as BenchReport;
+
+  t.true(report.machine.cores >= 1);
+  t.is(report.machine.node, process.version);
+
+  const startup = report.startup!;
+  for (const sample of [startup.nodeBaseline, startup.localEmpty, startup.localOneSecret]) {
+    t.true(positive(sample.medianMs));
+    t.true(sample.medianMs < 30_000);
+    t.is(sample.samplesMs.length, 1);
+  }
+  t.true(positive(startup.ratioOneSecret));
+
+  const resolution = report.resolution!;
+  t.deepEqual(resolution.sizes, sizes);
+  t.is(resolution.delayMs, 5);
+  t.deepEqual(
+    resolution.rows.map((row) => `${row.n}/${row.path}`),
+    ['1/direct', '2/direct', '1/delayed', '2/delayed'],
+  );
+  for (const row of resolution.rows) {
+    const { credexec, baseline } = row;
+    t.is(credexec.counts.query, row.n, `Queries for ${row.n}/${row.path}`);
+    t.is(credexec.counts.decrypt, row.n, `Decrypts for ${row.n}/${row.path}`);
+    t.is(baseline.counts.query, row.n);
+    t.is(baseline.counts.decrypt, row.n);
+    t.is(baseline.counts.peakDynamodb, 1);
+    t.is(baseline.counts.peakKms, 1);
+    t.true(credexec.counts.peakKms >= 1 && credexec.counts.peakKms <= row.n);
+    t.true(positive(credexec.time.medianMs));
+    t.true(positive(baseline.time.medianMs));
+    t.true(positive(row.ratioToBaseline));
+    if (row.path === 'delayed') {
+      // Every request waits for the delay, so the sequential baseline cannot be faster than that.
+      t.true(baseline.time.medianMs >= 2 * row.n * 5);
+    }
+  }
+
+  const memory = report.memory!;
+  for (const sample of [memory.idleNode, memory.localOneSecret, memory.aws]) {
+    t.true(sample.vmRssKb > 1024 && sample.vmRssKb < 4 * 1024 * 1024);
+    t.true(sample.vmHwmKb >= sample.vmRssKb);
+  }
+  t.is(memory.aws.n, 2);
+
+  t.true(report.targets.length >= 5);
+  for (const target of report.targets) t.is(target.pass, target.value <= target.limit);
+});
