@@ -1,7 +1,7 @@
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { execa } from 'execa';
 import { REPO_ROOT } from './vectors.js';
 
 export const BIN = join(REPO_ROOT, 'bin', 'credexec.js');
@@ -27,28 +27,24 @@ export function cleanEnv(
 }
 
 /** Spawn the real bin (it loads the built dist/; `npm test` builds first). */
-export function runCli(args: readonly string[], options: CliOptions = {}): Promise<CliResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], {
-      env: options.env ?? cleanEnv(),
-      cwd: options.cwd ?? REPO_ROOT,
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
-    const stdout: Buffer[] = [];
-    const stderr: Buffer[] = [];
-    child.stdout.on('data', (chunk: Buffer) => stdout.push(chunk));
-    child.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));
-    child.on('error', reject);
-    child.on('close', (exitCode, signal) =>
-      resolve({
-        exitCode,
-        signal,
-        stdout: Buffer.concat(stdout).toString('utf8'),
-        stderr: Buffer.concat(stderr).toString('utf8'),
-      }),
-    );
-    child.stdin.end(options.input ?? '');
+export async function runCli(
+  args: readonly string[],
+  options: CliOptions = {},
+): Promise<CliResult> {
+  const result = await execa(process.execPath, [BIN, ...args], {
+    env: options.env ?? cleanEnv(),
+    extendEnv: false,
+    cwd: options.cwd ?? REPO_ROOT,
+    input: options.input ?? '',
+    reject: false,
+    stripFinalNewline: false,
   });
+  return {
+    exitCode: result.exitCode ?? null,
+    signal: (result.signal as NodeJS.Signals | undefined) ?? null,
+    stdout: result.stdout,
+    stderr: result.stderr,
+  };
 }
 
 /** A fresh local-backend directory, removed by the returned cleanup. */
