@@ -60,8 +60,9 @@ export async function promptHidden(label: string, io: CliIo): Promise<Buffer> {
   if (!stdin.isTTY || !stdin.setRawMode) {
     throw new UsageError('-P/--prompt needs a terminal; pipe the value in with "-" instead');
   }
-  io.stderr.write(`${label}: `);
+  // No echo before the prompt shows, so nothing typed early is ever displayed.
   stdin.setRawMode(true);
+  io.stderr.write(`${label}: `);
   stdin.resume();
   const bytes: number[] = [];
   try {
