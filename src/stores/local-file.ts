@@ -285,16 +285,33 @@ export class LocalFileStore implements CredentialStore {
     }
   }
 
-  // A lock whose owner died (kill -9 mid-write) would block everyone forever.
+  // A lock whose owner died (kill -9 mid-write) would block everyone forever. Two writers may
+  // judge the same lock stale: the lock is renamed aside (only one rename wins) and, should a
+  // fresh lock have been taken meanwhile, that one is linked back instead of being broken.
   async #breakStaleLock(): Promise<void> {
-    let owner: number;
+    const owner = await readLockOwner(this.#lockPath);
+    if (owner === undefined || processIsAlive(owner)) return;
+    const aside = `${this.#lockPath}.stale.${process.pid}.${randomBytes(4).toString('hex')}`;
     try {
-      owner = Number.parseInt(await fs.readFile(this.#lockPath, 'utf8'), 10);
+      await fs.rename(this.#lockPath, aside);
     } catch {
-      return; // released meanwhile, or being written: try again
+      return; // someone else broke or released it first
     }
-    if (Number.isInteger(owner) && owner > 0 && !processIsAlive(owner)) {
-      await fs.rm(this.#lockPath, { force: true });
+    try {
+      if ((await readLockOwner(aside)) !== owner) await fs.link(aside, this.#lockPath);
+    } catch {
+      // The path was taken again already; the lock we moved was released by then.
+    } finally {
+      await fs.rm(aside, { force: true });
     }
+  }
+}
+
+async function readLockOwner(path: string): Promise<number | undefined> {
+  try {
+    const owner = Number.parseInt(await fs.readFile(path, 'utf8'), 10);
+    return Number.isInteger(owner) && owner > 0 ? owner : undefined;
+  } catch {
+    return undefined; // released meanwhile, or still being written: try again later
   }
 }

@@ -73,3 +73,17 @@ test('latest, versions, getMany and scan agree', async (t) => {
     t.is(await store.getLatest('other'), undefined);
   });
 });
+
+test('writers racing to break one stale lock still never lose an item', async (t) => {
+  await withStore(async (_store, dir) => {
+    const path = join(dir, 'credential-store.json');
+    writeFileSync(`${path}.lock`, '999999999');
+    const versions = Array.from({ length: 20 }, (_, index) => String(index + 1).padStart(19, '0'));
+    await Promise.all(versions.map((version) => new LocalFileStore(path).put(item(version))));
+    t.deepEqual(
+      (await new LocalFileStore(path).versions('n')).map((ref) => ref.version),
+      versions,
+    );
+    t.deepEqual(readdirSync(dir), ['credential-store.json']);
+  });
+});
