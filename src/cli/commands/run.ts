@@ -73,7 +73,11 @@ export async function runLauncherCommand(
 ): Promise<void> {
   const afterDashes = words(argv['--']);
   const [command, ...args] = afterDashes.length > 0 ? afterDashes : words(argv.command);
-  if (command === undefined) throw new UsageError('give the command to run after --');
+  if (command === undefined) {
+    throw new UsageError(
+      'nothing to run: use `credexec [run] [-m MANIFEST] -- CMD [ARGS…]` or a subcommand (see credexec --help)',
+    );
+  }
   const options: LaunchOptions = {
     ...manifestOptionsFrom(argv, context),
     command,
