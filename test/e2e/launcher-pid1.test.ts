@@ -1,0 +1,77 @@
+import { spawn, spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import test from 'ava';
+import { BIN } from '../support/cli.js';
+import { createWorld, waitForFile } from '../support/launcher.js';
+
+// A new PID namespace makes credexec PID 1, as in a container started without --init.
+const canUnshare = spawnSync('unshare', ['--pid', '--fork', '--mount-proc', 'true']).status === 0;
+const pid1Test = canUnshare ? test : test.skip;
+
+pid1Test(
+  'as PID 1 credexec warns once about zombies and still forwards SIGINT and SIGTERM',
+  async (t) => {
+    const world = await createWorld();
+    t.teardown(() => world.cleanup());
+    world.manifest('credexec.env', '');
+    const container = spawn(
+      'unshare',
+      [
+        '--pid',
+        '--fork',
+        '--mount-proc',
+        process.execPath,
+        BIN,
+        '--',
+        process.execPath,
+        world.child,
+        'signals',
+        world.dir,
+      ],
+      { cwd: world.cwd, env: world.env, stdio: ['pipe', 'pipe', 'pipe'] },
+    );
+    let stderr = '';
+    container.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
+    const closed = new Promise<number | null>((resolve) => container.on('close', resolve));
+    await waitForFile(join(world.dir, 'ready'));
+    const credexec = Number(
+      readFileSync(`/proc/${container.pid}/task/${container.pid}/children`, 'utf8').trim(),
+    );
+    t.true(credexec > 1);
+    process.kill(credexec, 'SIGINT');
+    await sleep(200);
+    process.kill(credexec, 'SIGTERM');
+    t.is(await closed, 0);
+    t.deepEqual(JSON.parse(readFileSync(join(world.dir, 'counts.json'), 'utf8')), {
+      SIGINT: 1,
+      SIGTERM: 1,
+    });
+    t.is(stderr.match(/running as PID 1/g)?.length, 1, stderr);
+    t.regex(stderr, /docker run --init/);
+  },
+);
+
+pid1Test('as PID 1, a child killed by a signal makes credexec exit 128+N', async (t) => {
+  const world = await createWorld();
+  t.teardown(() => world.cleanup());
+  world.manifest('credexec.env', '');
+  const result = spawnSync(
+    'unshare',
+    [
+      '--pid',
+      '--fork',
+      '--mount-proc',
+      process.execPath,
+      BIN,
+      '--',
+      process.execPath,
+      world.child,
+      'kill',
+      'SIGTERM',
+    ],
+    { cwd: world.cwd, env: world.env, encoding: 'utf8' },
+  );
+  t.is(result.status, 143, result.stderr);
+});
