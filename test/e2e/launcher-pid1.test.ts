@@ -10,28 +10,32 @@ import { createWorld, waitForFile } from '../support/launcher.js';
 const canUnshare = spawnSync('unshare', ['--pid', '--fork', '--mount-proc', 'true']).status === 0;
 const pid1Test = canUnshare ? test : test.skip;
 
+/** `unshare` arguments that run the real bin as PID 1 of a new namespace, launching the test child. */
+function asPid1(child: string, ...childArgs: string[]): string[] {
+  return [
+    '--pid',
+    '--fork',
+    '--mount-proc',
+    process.execPath,
+    BIN,
+    '--',
+    process.execPath,
+    child,
+    ...childArgs,
+  ];
+}
+
 pid1Test(
   'as PID 1 credexec warns once about zombies and still forwards SIGINT and SIGTERM',
   async (t) => {
     const world = await createWorld();
     t.teardown(() => world.cleanup());
     world.manifest('credexec.env', '');
-    const container = spawn(
-      'unshare',
-      [
-        '--pid',
-        '--fork',
-        '--mount-proc',
-        process.execPath,
-        BIN,
-        '--',
-        process.execPath,
-        world.child,
-        'signals',
-        world.dir,
-      ],
-      { cwd: world.cwd, env: world.env, stdio: ['pipe', 'pipe', 'pipe'] },
-    );
+    const container = spawn('unshare', asPid1(world.child, 'signals', world.dir), {
+      cwd: world.cwd,
+      env: world.env,
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
     let stderr = '';
     container.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
     const closed = new Promise<number | null>((resolve) => container.on('close', resolve));
@@ -57,21 +61,10 @@ pid1Test('as PID 1, a child killed by a signal makes credexec exit 128+N', async
   const world = await createWorld();
   t.teardown(() => world.cleanup());
   world.manifest('credexec.env', '');
-  const result = spawnSync(
-    'unshare',
-    [
-      '--pid',
-      '--fork',
-      '--mount-proc',
-      process.execPath,
-      BIN,
-      '--',
-      process.execPath,
-      world.child,
-      'kill',
-      'SIGTERM',
-    ],
-    { cwd: world.cwd, env: world.env, encoding: 'utf8' },
-  );
+  const result = spawnSync('unshare', asPid1(world.child, 'kill', 'SIGTERM'), {
+    cwd: world.cwd,
+    env: world.env,
+    encoding: 'utf8',
+  });
   t.is(result.status, 143, result.stderr);
 });
