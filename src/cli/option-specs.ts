@@ -76,3 +76,10 @@ export const RUN_OPTIONS = {
     describe: "give the command only the secrets and PATH, not credexec's environment",
   },
 } as const satisfies OptionSpecs;
+
+/** The trailing `K=V…` words of put, putall, get and getall. */
+export const CONTEXT_POSITIONAL = {
+  type: 'string',
+  array: true,
+  describe: 'encryption context KEY=VALUE…',
+} as const;

@@ -5,6 +5,7 @@ import { getAllSecrets, getSecret } from '../../secrets/read-secrets.js';
 import { hasWildcard } from '../../secrets/wildcard.js';
 import { words, type CommandContext } from '../command-context.js';
 import type { GlobalArguments } from '../global-options.js';
+import { CONTEXT_POSITIONAL } from '../option-specs.js';
 
 interface GetArguments extends GlobalArguments {
   readonly name: string;
@@ -48,11 +49,7 @@ export function getCommand(context: CommandContext): CommandModule<GlobalArgumen
           demandOption: true,
           describe: 'credential name; * is a wildcard',
         })
-        .positional('context', {
-          type: 'string',
-          array: true,
-          describe: 'encryption context KEY=VALUE…',
-        })
+        .positional('context', CONTEXT_POSITIONAL)
         .option('version', {
           alias: 'v',
           type: 'string',

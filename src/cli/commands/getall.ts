@@ -5,6 +5,7 @@ import { getAllSecrets } from '../../secrets/read-secrets.js';
 import { words, type CommandContext } from '../command-context.js';
 import type { GlobalArguments } from '../global-options.js';
 import { formatOption, writeSecrets } from './get.js';
+import { CONTEXT_POSITIONAL } from '../option-specs.js';
 
 interface GetAllArguments extends GlobalArguments {
   readonly context?: string[] | undefined;
@@ -20,11 +21,7 @@ export function getAllCommand(
     describe: 'print the latest (or -v) version of every credential',
     builder: (yargs) =>
       yargs
-        .positional('context', {
-          type: 'string',
-          array: true,
-          describe: 'encryption context KEY=VALUE…',
-        })
+        .positional('context', CONTEXT_POSITIONAL)
         .option('version', {
           alias: 'v',
           type: 'string',

@@ -4,6 +4,7 @@ import { DIGEST_NAMES, parseDigestName } from '../../envelope/digests.js';
 import type { PutInput } from '../../secrets/put-secret.js';
 import { words } from '../command-context.js';
 import type { GlobalArguments } from '../global-options.js';
+import { CONTEXT_POSITIONAL } from '../option-specs.js';
 
 /** What `put` and `putall` share: context words and the version, digest and comment flags. */
 export interface PutOptionArguments extends GlobalArguments {
@@ -16,11 +17,7 @@ export interface PutOptionArguments extends GlobalArguments {
 
 export function withPutOptions<T>(yargs: Argv<T>) {
   return yargs
-    .positional('context', {
-      type: 'string',
-      array: true,
-      describe: 'encryption context KEY=VALUE…',
-    })
+    .positional('context', CONTEXT_POSITIONAL)
     .option('version', { alias: 'v', type: 'string', describe: 'version to store (default 1)' })
     .option('autoversion', {
       alias: 'a',
