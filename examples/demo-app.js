@@ -13,9 +13,9 @@ const expected =
 
 const say = (line) => process.stdout.write(`${line}\n`);
 
-/** First character and length only: enough to see that the right secret arrived. */
+/** The length only: enough to see that a secret arrived, nothing of the secret itself. */
 function masked(value) {
-  return `${value.slice(0, 1)}${'*'.repeat(7)} (${value.length} chars)`;
+  return `${value.length} chars`;
 }
 
 function describe(name) {

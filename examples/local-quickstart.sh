@@ -29,5 +29,5 @@ printf 'DB_PASSWORD=demo.db.password\n' > "$demo/credexec.env"
 step "credexec check -m credexec.env --context env=demo"
 credexec check -m "$demo/credexec.env" --context env=demo
 
-step "credexec -m credexec.env --context env=demo -- node examples/demo-app.js"
-credexec -m "$demo/credexec.env" --context env=demo -- node examples/demo-app.js
+step "credexec -m credexec.env --context env=demo -- node examples/demo-app.js DB_PASSWORD"
+credexec -m "$demo/credexec.env" --context env=demo -- node examples/demo-app.js DB_PASSWORD
