@@ -8,7 +8,10 @@ if [ ! -d node_modules ]; then
   echo "# installing dependencies (npm ci)"
   npm ci --no-audit --no-fund --loglevel=error
 fi
-npm run --silent build
+# Build unless the bundle is newer than every source file.
+if [ ! -f dist/bundle/credexec.js ] || [ -n "$(find src scripts package.json -newer dist/bundle/credexec.js -print -quit)" ]; then
+  npm run --silent build
+fi
 
 demo=$(mktemp -d)
 trap 'rm -rf "$demo"' EXIT
