@@ -4,6 +4,7 @@ import { canonicalContext, type EncryptionContext } from '../envelope/context.js
 import { DATA_KEY_BYTES } from '../envelope/cipher.js';
 import { KeyServiceError, SetupRequiredError, StoreError } from '../errors.js';
 import type { DataKey, KeyService } from './key-service.js';
+import { errnoCode } from '../util/system.js';
 
 /**
  * The local backend's key service: one 32-byte master key in a 0600 file wraps data keys with
@@ -31,12 +32,6 @@ function fingerprint(masterKey: Buffer): Buffer {
 
 function aad(context: EncryptionContext): Buffer {
   return Buffer.from(`credexec-local-v1\u0000${canonicalContext(context)}`, 'utf8');
-}
-
-function errnoCode(error: unknown): string | undefined {
-  return error instanceof Error && 'code' in error && typeof error.code === 'string'
-    ? error.code
-    : undefined;
 }
 
 /** Create the master key file (0600) unless it exists; returns true when it was created now. */

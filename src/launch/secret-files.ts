@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { StoreError } from '../errors.js';
 import type { Environment } from './child-env.js';
+import { processIsAlive } from '../util/system.js';
 
 /** `credexec-<pid>-<random>`: the pid lets the next run tell a leftover from a live run. */
 const DIR_PATTERN = /^credexec-(\d+)-[0-9a-f]{16}$/;
@@ -27,23 +28,13 @@ export function secretFilesBase(
   return tmpdir();
 }
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error: unknown) {
-    // EPERM: the pid exists but belongs to someone else; keep its directory.
-    return !(error instanceof Error && 'code' in error && error.code === 'ESRCH');
-  }
-}
-
 /**
  * Remove directories left by runs that were killed before they could clean up: only ours (same
  * uid), and only when their pid no longer exists. Best effort; never fails the launch.
  */
 export async function sweepStaleSecretDirs(
   base: string,
-  alive: (pid: number) => boolean = isAlive,
+  alive: (pid: number) => boolean = processIsAlive,
 ): Promise<string[]> {
   const swept: string[] = [];
   let names: string[];

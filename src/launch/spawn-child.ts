@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { SpawnError, type SpawnFailure } from '../errors.js';
+import { errnoCode } from '../util/system.js';
 
 /** How the child ended: an exit code, or the signal that killed it. */
 export type ChildExit =
@@ -9,12 +10,6 @@ export type ChildExit =
 export interface RunningChild {
   readonly process: ChildProcess;
   readonly exited: Promise<ChildExit>;
-}
-
-function errnoCode(error: unknown): string | undefined {
-  return error instanceof Error && 'code' in error && typeof error.code === 'string'
-    ? error.code
-    : undefined;
 }
 
 /** The shell's convention: not found → 127, found but cannot be executed → 126. */

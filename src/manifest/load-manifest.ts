@@ -3,12 +3,7 @@ import { ManifestError, type ManifestProblem } from '../errors.js';
 import type { ManifestEntry } from './manifest-entry.js';
 import { noManifestError, type ManifestSources } from './manifest-sources.js';
 import { parseManifests, type ManifestFile, type ManifestPolicy } from './parse-manifest.js';
-
-function errnoCode(error: unknown): string | undefined {
-  return error instanceof Error && 'code' in error && typeof error.code === 'string'
-    ? error.code
-    : undefined;
-}
+import { errnoCode } from '../util/system.js';
 
 /** The thin I/O edge of the manifest module: read the files, then parse them purely. */
 export async function loadManifest(

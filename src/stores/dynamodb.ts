@@ -51,6 +51,7 @@ import {
   type CredentialItem,
   type CredentialRef,
 } from './item.js';
+import { sleep } from '../util/system.js';
 
 type SdkItem = Record<string, SdkAttributeValue>;
 
@@ -100,8 +101,6 @@ export const BATCH_GET_LIMIT = 100;
 const BATCH_CONCURRENCY = 8;
 const DEFAULT_BATCH_ATTEMPTS = 8;
 const DEFAULT_SETUP_TIMEOUT_MS = 300_000;
-
-const realSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 function toSdk(attributes: AttributeMap): SdkItem {
   const item: SdkItem = {};
@@ -154,7 +153,7 @@ export class DynamoDbStore implements CredentialStore {
     this.#pageLimit = options.pageLimit;
     this.#setupTimeoutMs = options.setupTimeoutMs ?? DEFAULT_SETUP_TIMEOUT_MS;
     this.#batchAttempts = options.batchAttempts ?? DEFAULT_BATCH_ATTEMPTS;
-    this.#sleep = options.sleep ?? realSleep;
+    this.#sleep = options.sleep ?? sleep;
     this.description = `table ${options.table} in ${options.region}`;
   }
 

@@ -17,6 +17,7 @@ import {
   type CredentialRef,
   type WireAttributeMap,
 } from './item.js';
+import { describeErrno, errnoCode, processIsAlive, sleep } from '../util/system.js';
 
 /**
  * The local backend's store: one JSON file of credstash-shaped items (DynamoDB JSON, so the items
@@ -32,27 +33,6 @@ interface StoreFile {
   format: typeof FORMAT;
   formatVersion: typeof FORMAT_VERSION;
   items: WireAttributeMap[];
-}
-
-function errnoCode(error: unknown): string | undefined {
-  return error instanceof Error && 'code' in error && typeof error.code === 'string'
-    ? error.code
-    : undefined;
-}
-
-function describeErrno(error: unknown): string {
-  return errnoCode(error) ?? (error instanceof Error ? error.message : String(error));
-}
-
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
-function processIsAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error: unknown) {
-    return errnoCode(error) === 'EPERM';
-  }
 }
 
 export class LocalFileStore implements CredentialStore {
