@@ -12,10 +12,20 @@ export interface CliIo {
   readonly stderr: NodeJS.WritableStream;
 }
 
+/**
+ * The real streams, created on first use: merely touching `process.stdin` builds a stream (and
+ * for a terminal, a tty handle), which the launcher never needs and should not pay for.
+ */
 export const processIo: CliIo = {
-  stdin: process.stdin,
-  stdout: process.stdout,
-  stderr: process.stderr,
+  get stdin() {
+    return process.stdin;
+  },
+  get stdout() {
+    return process.stdout;
+  },
+  get stderr() {
+    return process.stderr;
+  },
 };
 
 export async function readAll(stream: NodeJS.ReadableStream): Promise<Buffer> {

@@ -9,9 +9,10 @@ import { backendOptionsFrom } from './global-options.js';
 import { processIo, type CliIo } from './io.js';
 import { parseLaunchArguments } from './launch-arguments.js';
 
-export const VERSION: string = (
-  createRequire(import.meta.url)('../../package.json') as { version: string }
-).version;
+/** The package version, read only when asked for. */
+export function packageVersion(): string {
+  return (createRequire(import.meta.url)('../../package.json') as { version: string }).version;
+}
 
 /** Map a failure to the status SPEC §4 gives it; only the CLI decides exit codes. */
 export function exitCodeFor(error: unknown): number {
@@ -44,7 +45,7 @@ export async function main(args: readonly string[], options: MainOptions = {}): 
   const io = options.io ?? processIo;
   const env = options.env ?? process.env;
   if (args.length === 1 && (args[0] === '--version' || args[0] === '-V')) {
-    io.stdout.write(`${VERSION}\n`);
+    io.stdout.write(`${packageVersion()}\n`);
     return ExitCode.OK;
   }
   let exitCode: number = ExitCode.OK;
