@@ -3,7 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openBackend } from '../src/backends/open-backend.js';
 import { putSecret } from '../src/secrets/put-secret.js';
+import { fileURLToPath } from 'node:url';
 import { baseEnv, credexecArgs, sample, timeSpawn, type Env, type Sample } from './lib.js';
+
+const FLOOR_SCRIPT = fileURLToPath(new URL('floor.mjs', import.meta.url));
 
 /** A throw-away local backend with one secret and two manifests (empty, one entry). */
 export interface LocalWorld {
@@ -43,6 +46,9 @@ export interface StartupResult {
   readonly nodeBaseline: Sample;
   readonly localEmpty: Sample;
   readonly localOneSecret: Sample;
+  /** bench/floor.mjs: only the work a launcher cannot skip (crypto, two reads, spawn). */
+  readonly floor: Sample;
+  readonly ratioFloor: number;
   /** Median of credexec over median of `node -e 0`. */
   readonly ratioEmpty: number;
   readonly ratioOneSecret: number;
@@ -62,14 +68,21 @@ export async function benchStartup(options: {
           env: world.env,
           cwd: world.dir,
         }),
+      floor: () =>
+        timeSpawn(process.execPath, [FLOOR_SCRIPT, 'true'], { env: world.env, cwd: world.dir }),
       one: () =>
         timeSpawn(process.execPath, credexecArgs(['-m', world.oneManifest, '--', 'true']), {
           env: world.env,
           cwd: world.dir,
         }),
     };
-    const times = { node: [] as number[], empty: [] as number[], one: [] as number[] };
-    const order = ['node', 'empty', 'one'] as const;
+    const times = {
+      node: [] as number[],
+      floor: [] as number[],
+      empty: [] as number[],
+      one: [] as number[],
+    };
+    const order = ['node', 'floor', 'empty', 'one'] as const;
     for (let run = 0; run < options.warmup + options.runs; run++) {
       // Rotate the order so that no command always runs right after the same other one.
       for (let index = 0; index < order.length; index++) {
@@ -81,7 +94,10 @@ export async function benchStartup(options: {
     const nodeBaseline = sample(times.node);
     const localEmpty = sample(times.empty);
     const localOneSecret = sample(times.one);
+    const floor = sample(times.floor);
     return {
+      floor,
+      ratioFloor: floor.medianMs / nodeBaseline.medianMs,
       runs: options.runs,
       nodeBaseline,
       localEmpty,
