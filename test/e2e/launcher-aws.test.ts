@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test from 'ava';
@@ -121,3 +121,28 @@ test.serial('duplicate references are fetched and decrypted once', async (t) => 
   t.is(fixture.dynamodb.count('Query'), 2);
   t.is(fixture.kms.count('Decrypt'), 2);
 });
+
+test.serial(
+  'a SIGTERM while secrets are being decrypted stops credexec at once and starts nothing',
+  async (t) => {
+    fixture.kms.setLatency(5_000);
+    t.teardown(() => fixture.kms.clearFaults());
+    const marker = join(dir, 'started');
+    writeFileSync(join(dir, 'slow.env'), 'VAR_0=secret-0\nVAR_1=secret-1\n');
+    fixture.resetCounters();
+    const cli = startCli(['-m', 'slow.env', '--', 'touch', marker], {
+      env: cleanEnv(fixture.env),
+      cwd: dir,
+    });
+    for (let waited = 0; fixture.kms.count('Decrypt') === 0 && waited < 10_000; waited += 20) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    t.true(fixture.kms.count('Decrypt') > 0, 'credexec is waiting on KMS');
+    const signalled = Date.now();
+    cli.process.kill('SIGTERM');
+    const result = await cli.result;
+    t.is(result.signal, 'SIGTERM');
+    t.true(Date.now() - signalled < 2_000, 'it did not wait for the slow KMS answers');
+    t.false(existsSync(marker), 'the command never started');
+  },
+);
