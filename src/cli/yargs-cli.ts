@@ -18,6 +18,11 @@ function buildParser(args: readonly string[], context: CommandContext) {
   const parser = withGlobalOptions(yargs([...args]))
     .scriptName('credexec')
     .usage('$0 [run] [-m MANIFEST]… -- CMD [ARGS…]\n$0 <command> [options]')
+    .epilogue(
+      'credexec --version prints the version. Exit codes: 0 success, 1 failure, 2 usage error; ' +
+        'the launcher exits 125 when secrets cannot be resolved (nothing is started), 126/127 when ' +
+        'the command cannot be run, and otherwise with the command’s own status.',
+    )
     .parserConfiguration({
       'populate--': true,
       'parse-numbers': false,
