@@ -1,6 +1,7 @@
 import { request as httpRequest, createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { crc32 } from 'node:zlib';
+import { signerOf, type RequestSigner } from './kms-server.js';
 
 /**
  * A counting HTTP proxy in front of a DynamoDB endpoint (dynalite). It counts requests per
@@ -26,6 +27,10 @@ export interface DynamoFault {
   readonly status?: number;
 }
 
+export interface DynamoCaller extends RequestSigner {
+  readonly operation: DynamoOperation;
+}
+
 export interface DynamoProxy {
   readonly endpoint: string;
   count(operation?: DynamoOperation): number;
@@ -34,6 +39,8 @@ export interface DynamoProxy {
   readonly peakInFlight: number;
   /** Every request's operation and parsed JSON body, in arrival order. */
   readonly requests: readonly { operation: DynamoOperation; body: Record<string, unknown> }[];
+  /** Who signed each request (access key id and signing region), in arrival order. */
+  readonly callers: readonly DynamoCaller[];
   /** The next `count` requests of `operation` (any when undefined) fail with `fault`. */
   failNext(fault: DynamoFault, count?: number, operation?: DynamoOperation): void;
   /**
@@ -73,6 +80,7 @@ export async function startDynamoProxy(target: string): Promise<DynamoProxy> {
   const counts = new Map<DynamoOperation, number>();
   const batchGetSizes: number[] = [];
   const requests: { operation: DynamoOperation; body: Record<string, unknown> }[] = [];
+  const callers: DynamoCaller[] = [];
   const faults: PendingFault[] = [];
   let unprocessed = { remaining: 0, keep: 0 };
   let inFlight = 0;
@@ -142,6 +150,7 @@ export async function startDynamoProxy(target: string): Promise<DynamoProxy> {
         const target = incoming.headers['x-amz-target'];
         const operation = typeof target === 'string' ? target.replace(/^.*\./, '') : '';
         counts.set(operation, (counts.get(operation) ?? 0) + 1);
+        callers.push({ operation, ...signerOf(incoming.headers.authorization) });
         const parsed = JSON.parse(body.toString('utf8') || '{}') as Record<string, unknown>;
         requests.push({ operation, body: parsed });
         if (operation === 'BatchGetItem') {
@@ -200,6 +209,7 @@ export async function startDynamoProxy(target: string): Promise<DynamoProxy> {
     },
     batchGetSizes,
     requests,
+    callers,
     get peakInFlight() {
       return peakInFlight;
     },
@@ -217,6 +227,7 @@ export async function startDynamoProxy(target: string): Promise<DynamoProxy> {
       counts.clear();
       batchGetSizes.length = 0;
       requests.length = 0;
+      callers.length = 0;
       peakInFlight = inFlight;
     },
     close: () =>

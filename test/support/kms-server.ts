@@ -33,6 +33,23 @@ export interface KmsRequestRecord {
   readonly body: Readonly<Record<string, unknown>>;
 }
 
+/** Who signed a request: the SigV4 `Credential=AKID/DATE/REGION/SERVICE/aws4_request` scope. */
+export interface RequestSigner {
+  readonly accessKeyId: string | undefined;
+  readonly region: string | undefined;
+}
+
+/** The access key id and signing region of an `Authorization` header (undefined parts when absent). */
+export function signerOf(authorization: string | string[] | undefined): RequestSigner {
+  const header = Array.isArray(authorization) ? authorization[0] : authorization;
+  const match = /Credential=([^/,\s]+)\/[^/]*\/([^/]+)\//.exec(header ?? '');
+  return { accessKeyId: match?.[1], region: match?.[2] };
+}
+
+export interface KmsCaller extends RequestSigner {
+  readonly operation: KmsOperation;
+}
+
 export interface KmsServer {
   /** `http://127.0.0.1:PORT`, for `AWS_ENDPOINT_URL_KMS`. */
   readonly endpoint: string;
@@ -56,6 +73,8 @@ export interface KmsServer {
   /** Highest number of requests in flight at once. */
   readonly peakInFlight: number;
   readonly requests: readonly KmsRequestRecord[];
+  /** Who signed each request, in arrival order (cleared with the counters). */
+  readonly callers: readonly KmsCaller[];
   /** Drop pending faults, denials and latency. */
   clearFaults(): void;
   resetCounters(): void;
@@ -120,6 +139,7 @@ export async function startKmsServer(): Promise<KmsServer> {
   const denied = new Set<KmsOperation>();
   const counts = new Map<KmsOperation, number>();
   const requests: KmsRequestRecord[] = [];
+  const callers: KmsCaller[] = [];
   let latencyMs = 0;
   let inFlight = 0;
   let peakInFlight = 0;
@@ -330,6 +350,7 @@ export async function startKmsServer(): Promise<KmsServer> {
       delete recorded.Plaintext;
       delete recorded.CiphertextBlob;
       requests.push({ operation, body: recorded });
+      callers.push({ operation, ...signerOf(request.headers.authorization) });
       if (latencyMs > 0) await new Promise((resolve) => setTimeout(resolve, latencyMs));
       try {
         if (typeof request.headers.authorization !== 'string') {
@@ -404,6 +425,7 @@ export async function startKmsServer(): Promise<KmsServer> {
       return peakInFlight;
     },
     requests,
+    callers,
     clearFaults() {
       faults.length = 0;
       denied.clear();
@@ -412,6 +434,7 @@ export async function startKmsServer(): Promise<KmsServer> {
     resetCounters() {
       counts.clear();
       requests.length = 0;
+      callers.length = 0;
       peakInFlight = inFlight;
     },
     close: () =>
