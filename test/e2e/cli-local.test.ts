@@ -1,4 +1,12 @@
-import { chmodSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import test from 'ava';
 import { runCli, tempLocalDir, type CliResult } from '../support/cli.js';
@@ -278,6 +286,20 @@ test('a corrupt store file is reported, not overwritten', async (t) => {
     t.is(result.exitCode, 1);
     t.regex(result.stderr, /store file .*credential-store\.json is corrupt: not valid JSON/);
     t.is(readFileSync(path, 'utf8'), '{"format": "credexec-local-store", "items": [');
+  });
+});
+
+test('an unreadable store file is reported with its path and cause, and left alone', async (t) => {
+  await withStore(async ({ cli, dir }) => {
+    const path = join(dir, 'credential-store.json');
+    rmSync(path);
+    mkdirSync(path);
+    for (const args of [['get', 'x'], ['put', 'x', 'y'], ['list']]) {
+      const result = await cli(args);
+      t.is(result.exitCode, 1, args.join(' '));
+      t.is(result.stderr, `credexec: cannot read store file ${path}: EISDIR\n`, args.join(' '));
+    }
+    t.true(statSync(path).isDirectory());
   });
 });
 
