@@ -2,6 +2,7 @@ import { request as httpRequest, createServer, type IncomingMessage } from 'node
 import type { AddressInfo } from 'node:net';
 import { crc32 } from 'node:zlib';
 import { signerOf, type RequestSigner } from './kms-server.js';
+import { FaultQueue } from './fault-queue.js';
 
 /**
  * A counting HTTP proxy in front of a DynamoDB endpoint (dynalite). It counts requests per
@@ -54,12 +55,6 @@ export interface DynamoProxy {
   close(): Promise<void>;
 }
 
-interface PendingFault {
-  readonly fault: DynamoFault;
-  remaining: number;
-  readonly operation: DynamoOperation | undefined;
-}
-
 type WireItem = Record<string, Record<string, unknown>>;
 
 async function readBody(stream: IncomingMessage): Promise<Buffer> {
@@ -81,21 +76,10 @@ export async function startDynamoProxy(target: string): Promise<DynamoProxy> {
   const batchGetSizes: number[] = [];
   const requests: { operation: DynamoOperation; body: Record<string, unknown> }[] = [];
   const callers: DynamoCaller[] = [];
-  const faults: PendingFault[] = [];
+  const faults = new FaultQueue<DynamoOperation, DynamoFault>();
   let unprocessed = { remaining: 0, keep: 0 };
   let inFlight = 0;
   let peakInFlight = 0;
-
-  function takeFault(operation: DynamoOperation): DynamoFault | undefined {
-    const index = faults.findIndex(
-      (fault) => fault.operation === undefined || fault.operation === operation,
-    );
-    if (index < 0) return undefined;
-    const pending = faults[index]!;
-    pending.remaining -= 1;
-    if (pending.remaining <= 0) faults.splice(index, 1);
-    return pending.fault;
-  }
 
   function forward(incoming: IncomingMessage, body: Buffer) {
     return new Promise<{ status: number; headers: Record<string, string>; body: Buffer }>(
@@ -161,7 +145,7 @@ export async function startDynamoProxy(target: string): Promise<DynamoProxy> {
           );
           batchGetSizes.push(size);
         }
-        const fault = takeFault(operation);
+        const fault = faults.take(operation);
         if (fault !== undefined) {
           const payload = Buffer.from(
             JSON.stringify({
@@ -214,13 +198,13 @@ export async function startDynamoProxy(target: string): Promise<DynamoProxy> {
       return peakInFlight;
     },
     failNext(fault, count = 1, operation) {
-      faults.push({ fault, remaining: count, operation });
+      faults.add(fault, count, operation);
     },
     leaveUnprocessed(count, keep = 0) {
       unprocessed = { remaining: count, keep };
     },
     clearFaults() {
-      faults.length = 0;
+      faults.clear();
       unprocessed = { remaining: 0, keep: 0 };
     },
     resetCounters() {

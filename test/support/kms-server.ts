@@ -1,6 +1,7 @@
 import { createCipheriv, createDecipheriv, randomBytes, randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { FaultQueue } from './fault-queue.js';
 
 /**
  * A small AWS KMS for tests: the JSON protocol (`X-Amz-Target: TrentService.<Operation>`) that
@@ -90,12 +91,6 @@ interface Imported {
   readonly dataKey: Buffer;
 }
 
-interface PendingFault {
-  readonly error: KmsError;
-  remaining: number;
-  readonly operation: KmsOperation | undefined;
-}
-
 const BLOB_MAGIC = Buffer.from('TKMS', 'ascii');
 const KEY_ID_BYTES = 36; // a UUID in ASCII
 const IV_BYTES = 12;
@@ -135,7 +130,7 @@ export async function startKmsServer(): Promise<KmsServer> {
   const keys = new Map<string, StoredKey>();
   const aliases = new Map<string, string>();
   const imported = new Map<string, Imported>();
-  const faults: PendingFault[] = [];
+  const faults = new FaultQueue<KmsOperation, KmsError>();
   const denied = new Set<KmsOperation>();
   const counts = new Map<KmsOperation, number>();
   const requests: KmsRequestRecord[] = [];
@@ -307,14 +302,10 @@ export async function startKmsServer(): Promise<KmsServer> {
   }
 
   function takeFault(operation: KmsOperation): KmsFault | undefined {
-    const index = faults.findIndex(
-      (fault) => fault.operation === undefined || fault.operation === operation,
-    );
-    if (index < 0) return undefined;
-    const fault = faults[index]!;
-    fault.remaining -= 1;
-    if (fault.remaining <= 0) faults.splice(index, 1);
-    return new KmsFault(fault.error.type, fault.error.message ?? '', fault.error.status ?? 400);
+    const error = faults.take(operation);
+    return error === undefined
+      ? undefined
+      : new KmsFault(error.type, error.message ?? '', error.status ?? 400);
   }
 
   function respond(response: ServerResponse, status: number, payload: unknown, type?: string) {
@@ -399,14 +390,10 @@ export async function startKmsServer(): Promise<KmsServer> {
       });
     },
     throttleNext(count) {
-      faults.push({
-        error: { type: 'ThrottlingException', message: 'Rate exceeded' },
-        remaining: count,
-        operation: undefined,
-      });
+      faults.add({ type: 'ThrottlingException', message: 'Rate exceeded' }, count);
     },
     failNext(error, count = 1, operation) {
-      faults.push({ error, remaining: count, operation });
+      faults.add(error, count, operation);
     },
     deny(operation, isDenied = true) {
       if (isDenied) denied.add(operation);
@@ -427,7 +414,7 @@ export async function startKmsServer(): Promise<KmsServer> {
     requests,
     callers,
     clearFaults() {
-      faults.length = 0;
+      faults.clear();
       denied.clear();
       latencyMs = 0;
     },
