@@ -2,8 +2,10 @@
 // Code splitting keeps what a run does not need out of its way: the aws backend (with the AWS SDK,
 // bundled from its ES modules so unused commands are dropped) and the yargs CLI are chunks that
 // only load when used, so `credexec -- CMD` on the local backend loads neither.
-import { rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { build } from 'esbuild';
+
+const { version } = JSON.parse(readFileSync('package.json', 'utf8'));
 
 // Chunk names carry content hashes: drop the previous build's.
 rmSync('dist/bundle', { recursive: true, force: true });
@@ -17,6 +19,7 @@ await build({
   platform: 'node',
   target: 'node20.19',
   mainFields: ['module', 'main'],
+  define: { CREDEXEC_VERSION: JSON.stringify(version) },
   minifyWhitespace: true,
   minifySyntax: true,
   legalComments: 'linked',

@@ -1,4 +1,4 @@
-import { createRequire } from 'node:module';
+import { readFileSync } from 'node:fs';
 import { openBackend } from '../backends/open-backend.js';
 import type { Environment } from '../backends/settings.js';
 import { CredexecError, UsageError, messageOf } from '../errors.js';
@@ -9,9 +9,14 @@ import { backendOptionsFrom } from './global-options.js';
 import { processIo, type CliIo } from './io.js';
 import { parseLaunchArguments } from './launch-arguments.js';
 
-/** The package version, read only when asked for. */
+/** Defined by scripts/bundle-cli.js in the bundled CLI; not defined under tsc or tsx. */
+declare const CREDEXEC_VERSION: string | undefined;
+
+/** The package version: built into the bundle, else read from package.json when asked for. */
 export function packageVersion(): string {
-  return (createRequire(import.meta.url)('../../package.json') as { version: string }).version;
+  if (typeof CREDEXEC_VERSION === 'string') return CREDEXEC_VERSION;
+  const text = readFileSync(new URL('../../package.json', import.meta.url), 'utf8');
+  return (JSON.parse(text) as { version: string }).version;
 }
 
 /** Map a failure to the status SPEC §4 gives it; only the CLI decides exit codes. */
