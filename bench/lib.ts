@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 
 /** Shared helpers for the bench scripts: timing a spawned process, medians, machine info. */
 export const REPO_ROOT = join(fileURLToPath(new URL('.', import.meta.url)), '..');
-export const BIN = join(REPO_ROOT, 'bin', 'credexec.js');
+export const BIN = join(REPO_ROOT, 'bin', 'credexec.cjs');
 
 export type Env = Record<string, string | undefined>;
 

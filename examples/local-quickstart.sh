@@ -9,14 +9,14 @@ if [ ! -d node_modules ]; then
   npm ci --no-audit --no-fund --loglevel=error
 fi
 # Build unless the bundle is newer than every source file.
-if [ ! -f dist/bundle/credexec.js ] || [ -n "$(find src scripts package.json -newer dist/bundle/credexec.js -print -quit)" ]; then
+if [ ! -f dist/bundle/credexec.cjs ] || [ -n "$(find src scripts package.json -newer dist/bundle/credexec.cjs -print -quit)" ]; then
   npm run --silent build
 fi
 
 demo=$(mktemp -d)
 trap 'rm -rf "$demo"' EXIT
 export CREDEXEC_BACKEND=local CREDEXEC_LOCAL_DIR="$demo/store"
-credexec() { node bin/credexec.js "$@"; }
+credexec() { node bin/credexec.cjs "$@"; }
 step() { printf '\n$ %s\n' "$*"; }
 
 step credexec setup

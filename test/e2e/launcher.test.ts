@@ -232,7 +232,7 @@ test('a child killed by SIGKILL makes credexec die of SIGKILL, which a shell see
       [
         '-c',
         `"${process.execPath}" "$0" -- node "$1" kill SIGKILL; echo $?`,
-        join(process.cwd(), 'bin', 'credexec.js'),
+        join(process.cwd(), 'bin', 'credexec.cjs'),
         world.child,
       ],
       {

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { REPO_ROOT } from './vectors.js';
 
-export const BIN = join(REPO_ROOT, 'bin', 'credexec.js');
+export const BIN = join(REPO_ROOT, 'bin', 'credexec.cjs');
 
 export interface CliResult {
   readonly exitCode: number | null;

@@ -114,7 +114,7 @@ export function startCli(
   args: readonly string[],
   options: { env: Record<string, string | undefined>; cwd: string },
 ): StartedCli {
-  const child = spawn(process.execPath, [join(REPO_ROOT, 'bin', 'credexec.js'), ...args], {
+  const child = spawn(process.execPath, [join(REPO_ROOT, 'bin', 'credexec.cjs'), ...args], {
     env: options.env,
     cwd: options.cwd,
     stdio: ['pipe', 'pipe', 'pipe'],
