@@ -1,0 +1,50 @@
+import { spawnSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import test from 'ava';
+import { BIN } from '../support/cli.js';
+import { createWorld } from '../support/launcher.js';
+
+// What the built CLI loads of Node itself on the launcher's path. Each builtin below costs a few
+// milliseconds of start-up that `credexec -- CMD` does not need (the bench measures the total).
+const PRELOAD = `
+const before = new Set(process.moduleLoadList);
+process.on('exit', () => {
+  const loaded = process.moduleLoadList.filter((name) => !before.has(name));
+  require('node:fs').writeFileSync(process.env.MODULE_LIST_OUT, loaded.join('\\n'));
+});
+`;
+
+const AVOIDED = [
+  // The ESM loader: the bin and the bundle are CommonJS.
+  'NativeModule internal/modules/esm/loader',
+  'NativeModule internal/modules/esm/translators',
+  // node:module (createRequire), which pulls in parts of the ESM loader and source maps.
+  'NativeModule module',
+];
+
+test('credexec -- true on the local backend starts neither the ESM loader nor node:module', async (t) => {
+  const world = await createWorld();
+  try {
+    await world.put('one', 'value-1', '1');
+    const preload = join(world.dir, 'module-list.cjs');
+    const out = join(world.dir, 'module-list.txt');
+    writeFileSync(preload, PRELOAD);
+    for (const text of ['', 'ONE=one\n']) {
+      const manifest = world.manifest('credexec.env', text);
+      const run = spawnSync(process.execPath, ['-r', preload, BIN, '-m', manifest, '--', 'true'], {
+        cwd: world.cwd,
+        env: { ...world.env, MODULE_LIST_OUT: out },
+        encoding: 'utf8',
+      });
+      t.is(run.status, 0, run.stderr);
+      const loaded = readFileSync(out, 'utf8').split('\n');
+      // The list is real: loading credexec needs crypto and spawning needs child_process.
+      t.true(loaded.includes('NativeModule crypto'), loaded.join(' '));
+      t.true(loaded.includes('NativeModule child_process'), loaded.join(' '));
+      for (const name of AVOIDED) t.false(loaded.includes(name), `${name} (manifest: "${text}")`);
+    }
+  } finally {
+    world.cleanup();
+  }
+});
