@@ -4,6 +4,7 @@ import { canonicalContext, type EncryptionContext } from '../envelope/context.js
 import { DATA_KEY_BYTES } from '../envelope/cipher.js';
 import { KeyServiceError, SetupRequiredError, StoreError } from '../errors.js';
 import type { DataKey, KeyService } from './key-service.js';
+import { closeAsync, fstatAsync, openAsync, readFileAsync } from '../util/fs-async.js';
 import { errnoCode } from '../util/system.js';
 
 /**
@@ -58,9 +59,9 @@ export async function createMasterKey(path: string): Promise<boolean> {
 }
 
 async function readMasterKey(path: string): Promise<Buffer> {
-  let handle: fs.FileHandle;
+  let fd: number;
   try {
-    handle = await fs.open(path, 'r');
+    fd = await openAsync(path, 'r');
   } catch (error: unknown) {
     if (errnoCode(error) === 'ENOENT') {
       throw new SetupRequiredError(
@@ -74,7 +75,7 @@ async function readMasterKey(path: string): Promise<Buffer> {
     );
   }
   try {
-    const stat = await handle.stat();
+    const stat = await fstatAsync(fd);
     if ((stat.mode & 0o077) !== 0) {
       const mode = (stat.mode & 0o777).toString(8).padStart(4, '0');
       throw new KeyServiceError(
@@ -82,7 +83,7 @@ async function readMasterKey(path: string): Promise<Buffer> {
         `master key ${path} is accessible to group or others (mode ${mode}); refusing to use it — run \`chmod 600 ${path}\``,
       );
     }
-    const key = await handle.readFile();
+    const key = await readFileAsync(fd);
     if (key.length !== MASTER_KEY_BYTES) {
       key.fill(0);
       throw new KeyServiceError(
@@ -92,7 +93,7 @@ async function readMasterKey(path: string): Promise<Buffer> {
     }
     return key;
   } finally {
-    await handle.close();
+    await closeAsync(fd);
   }
 }
 

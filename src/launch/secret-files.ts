@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { StoreError } from '../errors.js';
 import type { Environment } from './child-env.js';
+import { lstatAsync, readdirAsync, rmAsync } from '../util/fs-async.js';
 import { processIsAlive } from '../util/system.js';
 
 /** `credexec-<pid>-<random>`: the pid lets the next run tell a leftover from a live run. */
@@ -39,7 +40,7 @@ export async function sweepStaleSecretDirs(
   const swept: string[] = [];
   let names: string[];
   try {
-    names = await fs.readdir(base);
+    names = await readdirAsync(base);
   } catch {
     return swept;
   }
@@ -49,9 +50,9 @@ export async function sweepStaleSecretDirs(
     if (!Number.isInteger(pid) || pid === process.pid || alive(pid)) continue;
     const path = join(base, name);
     try {
-      const stat = await fs.lstat(path);
+      const stat = await lstatAsync(path);
       if (!stat.isDirectory() || (uid !== undefined && stat.uid !== uid)) continue;
-      await fs.rm(path, { recursive: true, force: true });
+      await rmAsync(path, { recursive: true, force: true });
       swept.push(path);
     } catch {
       // Another credexec may be sweeping the same directory.

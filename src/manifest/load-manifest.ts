@@ -1,15 +1,15 @@
-import { readFile } from 'node:fs/promises';
 import { ManifestError, type ManifestProblem } from '../errors.js';
 import type { ManifestEntry } from './manifest-entry.js';
 import { noManifestError, type ManifestSources } from './manifest-sources.js';
 import { parseManifests, type ManifestFile, type ManifestPolicy } from './parse-manifest.js';
+import { readFileAsync } from '../util/fs-async.js';
 import { errnoCode } from '../util/system.js';
 
 /** The thin I/O edge of the manifest module: read the files, then parse them purely. */
 export async function loadManifest(
   sources: ManifestSources,
   policy: ManifestPolicy,
-  read: (path: string) => Promise<string> = (path) => readFile(path, 'utf8'),
+  read: (path: string) => Promise<string> = (path) => readFileAsync(path, 'utf8'),
 ): Promise<ManifestEntry[]> {
   const files: ManifestFile[] = [];
   const problems: ManifestProblem[] = [];

@@ -17,6 +17,7 @@ import {
   type CredentialRef,
   type WireAttributeMap,
 } from './item.js';
+import { readFileAsync } from '../util/fs-async.js';
 import { describeErrno, errnoCode, processIsAlive, sleep } from '../util/system.js';
 
 /**
@@ -122,7 +123,7 @@ export class LocalFileStore implements CredentialStore {
   async #read(): Promise<Map<string, CredentialItem>> {
     let text: string;
     try {
-      text = await fs.readFile(this.#path, 'utf8');
+      text = await readFileAsync(this.#path, 'utf8');
     } catch (error: unknown) {
       if (errnoCode(error) === 'ENOENT') {
         throw new SetupRequiredError(

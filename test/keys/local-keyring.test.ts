@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test from 'ava';
@@ -72,5 +72,29 @@ test('a missing master key asks for setup; another key id is refused', async (t)
       instanceOf: KeyServiceError,
     });
     t.is(error.reason, 'key-not-found');
+  });
+});
+
+test('a master key open to group or others, or of the wrong length, is refused and named', async (t) => {
+  await withKeys(async (dir) => {
+    const path = join(dir, 'master.key');
+    await createMasterKey(path);
+    const { ciphertextBlob } = await new LocalKeyring(path).generateDataKey(LOCAL_KEY_ID, {});
+    chmodSync(path, 0o640);
+    const open = await t.throwsAsync(new LocalKeyring(path).decrypt(ciphertextBlob, {}), {
+      instanceOf: KeyServiceError,
+    });
+    t.is(open.reason, 'access-denied');
+    t.is(
+      open.message,
+      `master key ${path} is accessible to group or others (mode 0640); refusing to use it — run \`chmod 600 ${path}\``,
+    );
+    chmodSync(path, 0o600);
+    writeFileSync(path, Buffer.alloc(31));
+    const short = await t.throwsAsync(new LocalKeyring(path).decrypt(ciphertextBlob, {}), {
+      instanceOf: KeyServiceError,
+    });
+    t.is(short.reason, 'unavailable');
+    t.is(short.message, `master key ${path} is corrupt: expected 32 bytes, found 31`);
   });
 });
