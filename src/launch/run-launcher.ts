@@ -1,4 +1,3 @@
-import { isatty } from 'node:tty';
 import { IntegrityError, LaunchResolveError, type EntryFailure } from '../errors.js';
 import { describeReference, type ManifestEntry } from '../manifest/manifest-entry.js';
 import {
@@ -49,12 +48,15 @@ export type LaunchOutcome = ChildExit;
 export const PID1_WARNING =
   'credexec: warning: running as PID 1, so orphaned processes (zombies) are not reaped; run the container with `docker run --init` or use tini as the entrypoint';
 
-export function processLaunchIo(): LaunchIo {
+export function processLaunchIo(env: Environment = process.env): LaunchIo {
   return {
-    env: process.env,
+    env,
     pid: process.pid,
-    // isatty, not process.stdin: creating the stdin stream would make the shared TTY non-blocking.
-    stdinIsTty: isatty(0),
+    // Asked only when a terminal signal arrives, so node:tty loads only then. isatty, not
+    // process.stdin: creating the stdin stream would make the shared TTY non-blocking.
+    get stdinIsTty() {
+      return process.getBuiltinModule('node:tty').isatty(0);
+    },
     signals: process,
     isForeground: () => isForegroundProcessGroup(),
     warn: (line) => process.stderr.write(`${line}\n`),

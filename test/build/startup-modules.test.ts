@@ -23,6 +23,8 @@ const AVOIDED = [
   'NativeModule module',
   // node:fs/promises (FileHandle, streams, readline, watchers): the reads use fs callbacks.
   'NativeModule internal/fs/promises',
+  // node:tty: isatty(0) is asked only when a terminal signal arrives.
+  'NativeModule tty',
 ];
 
 test('credexec -- true on the local backend loads none of the builtins it can do without', async (t) => {

@@ -2,9 +2,15 @@ import { EventEmitter } from 'node:events';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { isatty } from 'node:tty';
 import test from 'ava';
 import { EMPTY_CONTEXT } from '../../src/envelope/context.js';
-import { PID1_WARNING, runLauncher, type LaunchIo } from '../../src/launch/run-launcher.js';
+import {
+  PID1_WARNING,
+  processLaunchIo,
+  runLauncher,
+  type LaunchIo,
+} from '../../src/launch/run-launcher.js';
 import { FakeBackend } from '../resolve/fake-backend.js';
 
 function scratch(manifest: string) {
@@ -77,4 +83,14 @@ test('as PID 1 the launcher warns once that zombies are not reaped', async (t) =
   );
   t.deepEqual(outcome, { code: 3 });
   t.deepEqual(warnings, [PID1_WARNING]);
+});
+
+test('processLaunchIo is this process, with the environment it is given', (t) => {
+  const env = { ONLY: 'this' };
+  const io = processLaunchIo(env);
+  t.is(io.env, env);
+  t.is(io.pid, process.pid);
+  t.is(io.signals, process);
+  t.is(io.stdinIsTty, isatty(0));
+  t.is(processLaunchIo().env, process.env);
 });

@@ -86,7 +86,7 @@ export async function runLauncherCommand(
   };
   try {
     const backend = await context.openBackend(argv);
-    const outcome = await runLauncher(backend, options, { ...processLaunchIo(), env: context.env });
+    const outcome = await runLauncher(backend, options, processLaunchIo(context.env));
     context.setExitCode(outcome.signal === undefined ? outcome.code : dieOfSignal(outcome.signal));
   } catch (error: unknown) {
     if (error instanceof UsageError) throw error;
