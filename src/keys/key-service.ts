@@ -1,5 +1,15 @@
 import type { EncryptionContext } from '../envelope/context.js';
 
+/**
+ * Key-service decrypts one process keeps in flight by default. Every credential version has its
+ * own data key, so N secrets cost N Decrypts, and KMS has no batch call: the bound decides how
+ * many round trips N secrets take (SPEC: a small constant number, not N). 64 covers typical
+ * manifests in one or two waves, stays far below KMS's per-account request quotas (thousands per
+ * second; throttled requests are retried with backoff), and keeps the number of connections one
+ * process opens modest. `--concurrency` / `CREDEXEC_CONCURRENCY` changes it.
+ */
+export const DEFAULT_DECRYPT_CONCURRENCY = 64;
+
 export interface DataKey {
   /** 64 plaintext bytes; whoever receives them zeroes them after use. */
   readonly plaintext: Uint8Array;

@@ -1,6 +1,6 @@
 import { canonicalContext } from '../envelope/context.js';
 import { NotFoundError } from '../errors.js';
-import type { KeyService } from '../keys/key-service.js';
+import { DEFAULT_DECRYPT_CONCURRENCY, type KeyService } from '../keys/key-service.js';
 import type { ManifestEntry } from '../manifest/manifest-entry.js';
 import type { CredentialStore } from '../stores/credential-store.js';
 import { refKey } from '../stores/credential-store.js';
@@ -8,8 +8,8 @@ import type { CredentialItem, CredentialRef } from '../stores/item.js';
 import { decryptItem } from '../secrets/decrypt-item.js';
 import { createLimiter, type Limiter } from '../util/concurrency.js';
 
-export const DEFAULT_CONCURRENCY = 16;
-/** Latest-version lookups are cheap single-item Queries; they may fan out wider than KMS. */
+export const DEFAULT_CONCURRENCY = DEFAULT_DECRYPT_CONCURRENCY;
+/** Latest-version lookups are single-item Queries: as wide as the decrypts they feed. */
 export const DEFAULT_LOOKUP_CONCURRENCY = 64;
 
 /** What resolution needs from a backend. */

@@ -2,6 +2,7 @@ import type { Backend } from '../backends/backend.js';
 import { EMPTY_CONTEXT, type EncryptionContext } from '../envelope/context.js';
 import { padVersion } from '../envelope/version.js';
 import { MultipleFailuresError, NotFoundError, type CredentialFailure } from '../errors.js';
+import { DEFAULT_DECRYPT_CONCURRENCY } from '../keys/key-service.js';
 import type { CredentialItem } from '../stores/item.js';
 import { settleWithConcurrency } from '../util/concurrency.js';
 import { decryptItem } from './decrypt-item.js';
@@ -14,8 +15,6 @@ export interface GetInput {
   readonly version?: string | undefined;
   readonly context?: EncryptionContext;
 }
-
-export const DEFAULT_DECRYPT_CONCURRENCY = 16;
 
 /** Fetch and decrypt one credential version (latest by default). */
 export async function getSecret(backend: Backend, input: GetInput): Promise<Buffer> {

@@ -60,15 +60,16 @@ test.serial('50 pinned entries take one BatchGetItem and 50 parallel Decrypts', 
   t.is(fixture.dynamodb.count('Query'), 0);
   t.is(fixture.dynamodb.count('GetItem'), 0);
   t.is(fixture.kms.count('Decrypt'), 50);
-  // Exactly 16 on an idle machine; a loaded CI box may overlap fewer. The exact bound is pinned
-  // down by the resolver's unit tests, which count without a network.
+  // All 50 at once on an idle machine (the default bound is 64); a loaded CI box may overlap
+  // fewer. The exact bound is pinned down by the resolver's unit tests, which count without a
+  // network.
   t.true(
     fixture.kms.peakInFlight > 1,
     `peak ${fixture.kms.peakInFlight}: decrypts run in parallel`,
   );
   t.true(
-    fixture.kms.peakInFlight <= 16,
-    `peak ${fixture.kms.peakInFlight}: the default bound holds`,
+    fixture.kms.peakInFlight <= 50,
+    `peak ${fixture.kms.peakInFlight}: never more than there are secrets`,
   );
 });
 

@@ -3,7 +3,12 @@ import { EMPTY_CONTEXT, type EncryptionContext } from '../../src/envelope/contex
 import { padVersion } from '../../src/envelope/version.js';
 import { messageOf, NotFoundError } from '../../src/errors.js';
 import type { ManifestEntry } from '../../src/manifest/manifest-entry.js';
-import { resolveEntries, type Resolution } from '../../src/resolve/resolve-entries.js';
+import {
+  DEFAULT_CONCURRENCY,
+  DEFAULT_LOOKUP_CONCURRENCY,
+  resolveEntries,
+  type Resolution,
+} from '../../src/resolve/resolve-entries.js';
 import { FakeBackend } from './fake-backend.js';
 
 function entry(
@@ -45,20 +50,26 @@ test('50 pinned entries are fetched with one getMany and decrypted in parallel w
   t.deepEqual(results.map(summary)[49], ['VAR_49', '0000000000000000001', 'value-49']);
 });
 
-test('50 latest entries make 50 getLatest calls in parallel and no getMany', async (t) => {
+test('100 latest entries make 100 getLatest calls in parallel and no getMany', async (t) => {
   const backend = new FakeBackend();
-  const entries = Array.from({ length: 50 }, (_, i) => {
+  const entries = Array.from({ length: 100 }, (_, i) => {
     backend.add(`secret-${i}`, '1', 'old');
     backend.add(`secret-${i}`, '2', `new-${i}`);
     return entry(`VAR_${i}`, `secret-${i}`);
   });
   const results = await resolveEntries(backend, entries);
-  t.is(backend.calls.getLatest.length, 50);
-  t.is(backend.peakLookups, 50);
+  t.is(backend.calls.getLatest.length, 100);
+  t.is(
+    backend.peakLookups,
+    DEFAULT_LOOKUP_CONCURRENCY,
+    'the lookup bound is reached, never exceeded',
+  );
   t.is(backend.calls.getMany.length, 0);
-  t.is(backend.calls.decrypt, 50);
-  t.is(backend.peakDecrypts, 16, 'the default bound is reached and never exceeded');
+  t.is(backend.calls.decrypt, 100);
+  t.is(backend.peakDecrypts, DEFAULT_CONCURRENCY, 'the default bound is reached, never exceeded');
+  t.is(DEFAULT_CONCURRENCY, 64);
   t.deepEqual(results.map(summary)[7], ['VAR_7', '0000000000000000002', 'new-7']);
+  t.deepEqual(results.map(summary)[99], ['VAR_99', '0000000000000000002', 'new-99']);
 });
 
 test('a decrypt starts as soon as its latest item arrives, before slower lookups finish', async (t) => {
