@@ -7,7 +7,9 @@ import { getSecret } from '../src/secrets/read-secrets.js';
 import { createLimiter } from '../src/util/concurrency.js';
 import { startAwsFixture, type AwsFixture } from '../test/support/aws-fixture.js';
 import { startDelayProxy, type DelayProxy } from './delay-proxy.js';
-import { baseEnv, credexecArgs, sample, timeSpawn, type Sample } from './lib.js';
+import { withCpu } from './cpu.js';
+import { summarizeProfile, type ProfileShare } from './profile.js';
+import { baseEnv, credexecArgs, median, round, sample, timeSpawn, type Sample } from './lib.js';
 
 export type Path = 'direct' | 'delayed';
 
@@ -24,6 +26,14 @@ export interface RequestCounts {
 
 export interface Measured {
   readonly time: Sample;
+  /**
+   * Median CPU time (user + system) of the credexec process, in ms: next to the wall time it
+   * shows whether a run waited on the network or was busy computing. Not for the in-process
+   * baseline.
+   */
+  readonly cpuMs?: number;
+  /** Median CPU time the in-process test servers and proxies spent meanwhile, in ms. */
+  readonly serverCpuMs?: number;
   /** Counts of the first measured run. */
   readonly counts: RequestCounts;
   /** Every measured run made the same number of requests. */
@@ -42,8 +52,18 @@ export interface ResolutionRow {
   readonly ratioToSmallest: number;
 }
 
+/** A `--cpu-prof` profile of one extra credexec run, summarized by category. */
+export interface ResolutionProfile {
+  readonly n: number;
+  readonly path: Path;
+  readonly file: string;
+  readonly totalMs: number;
+  readonly shares: readonly ProfileShare[];
+}
+
 export interface ResolutionResult {
   readonly runs: number;
+  readonly profiles?: readonly ResolutionProfile[];
   readonly delayMs: number;
   readonly sizes: readonly number[];
   readonly baselineMethod: string;
@@ -87,12 +107,16 @@ function sameCounts(a: RequestCounts, b: RequestCounts): boolean {
 
 class Recorder {
   readonly times: number[] = [];
+  readonly cpu: number[] = [];
+  readonly serverCpu: number[] = [];
   readonly counts: RequestCounts[] = [];
 
   measured(): Measured {
     const first = this.counts[0]!;
     return {
       time: sample(this.times),
+      ...(this.cpu.length === 0 ? {} : { cpuMs: round(median(this.cpu)) }),
+      ...(this.serverCpu.length === 0 ? {} : { serverCpuMs: round(median(this.serverCpu)) }),
       counts: first,
       countsStable: this.counts.every((counts) => sameCounts(counts, first)),
     };
@@ -109,6 +133,8 @@ export async function benchResolution(options: {
   warmup: number;
   sizes: readonly number[];
   delayMs: number;
+  /** Also profile one run each of the smallest and largest N (slowest path) into this directory. */
+  profileDir?: string;
 }): Promise<ResolutionResult> {
   const sizes = [...options.sizes].sort((a, b) => a - b);
   const largest = sizes.at(-1) ?? 1;
@@ -153,12 +179,14 @@ export async function benchResolution(options: {
     const runCredexec = async (n: number, path: Path) => {
       const env = baseEnv({ ...fx.env, ...endpoints(path) });
       reset();
-      const { ms } = await timeSpawn(
-        process.execPath,
-        credexecArgs(['-m', manifests.get(n)!, '--', 'true']),
-        { env, cwd: dir, timeoutMs: 60_000 },
+      const { result, childCpuMs, ownCpuMs } = await withCpu(() =>
+        timeSpawn(process.execPath, credexecArgs(['-m', manifests.get(n)!, '--', 'true']), {
+          env,
+          cwd: dir,
+          timeoutMs: 60_000,
+        }),
       );
-      return { ms, counts: counts(path) };
+      return { ms: result.ms, cpuMs: childCpuMs, serverCpuMs: ownCpuMs, counts: counts(path) };
     };
 
     // The way credstash-style tools read N secrets: one after another, Query then Decrypt.
@@ -172,7 +200,7 @@ export async function benchResolution(options: {
         await getSecret(backend, { name: nameOf(index) });
       }
       const ms = Number(process.hrtime.bigint() - started) / 1e6;
-      return { ms, counts: counts(path) };
+      return { ms, cpuMs: undefined, serverCpuMs: undefined, counts: counts(path) };
     };
 
     const paths: Path[] = options.delayMs > 0 ? ['direct', 'delayed'] : ['direct'];
@@ -195,11 +223,33 @@ export async function benchResolution(options: {
             if (run < options.warmup) continue;
             which.times.push(result.ms);
             which.counts.push(result.counts);
+            if (result.cpuMs !== undefined) which.cpu.push(result.cpuMs);
+            if (result.serverCpuMs !== undefined) which.serverCpu.push(result.serverCpuMs);
           }
         }
       }
     }
     closeAwsClients();
+
+    const profiles: ResolutionProfile[] = [];
+    if (options.profileDir !== undefined) {
+      const path = paths.at(-1)!;
+      for (const n of new Set([sizes[0]!, largest])) {
+        const name = `credexec-aws-${n}-${path}.cpuprofile`;
+        await timeSpawn(
+          process.execPath,
+          [
+            '--cpu-prof',
+            `--cpu-prof-dir=${options.profileDir}`,
+            `--cpu-prof-name=${name}`,
+            ...credexecArgs(['-m', manifests.get(n)!, '--', 'true']),
+          ],
+          { env: baseEnv({ ...fx.env, ...endpoints(path) }), cwd: dir, timeoutMs: 60_000 },
+        );
+        const file = join(options.profileDir, name);
+        profiles.push({ n, path, file, ...summarizeProfile(file) });
+      }
+    }
 
     const rows: ResolutionRow[] = [];
     for (const path of paths) {
@@ -221,6 +271,7 @@ export async function benchResolution(options: {
     }
     return {
       runs: options.runs,
+      ...(profiles.length === 0 ? {} : { profiles }),
       delayMs: options.delayMs,
       sizes,
       baselineMethod:

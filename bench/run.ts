@@ -1,6 +1,6 @@
 /**
  * credexec benchmark entry: `node --import tsx bench/run.ts [--quick] [--runs N] [--delay-ms D]
- * [--sizes 1,10,50,100] [--only startup,resolution,memory] [--out FILE]`. Prints tables and the
+ * [--sizes 1,10,50,100] [--only startup,resolution,memory] [--profile] [--out FILE]`. Prints tables and the
  * targets, and writes everything as JSON (default bench/results/bench-<timestamp>.json).
  * Needs a built dist/ (`npm run bench` builds first).
  */
@@ -57,6 +57,7 @@ function parseOptions(argv: readonly string[]) {
       sizes: { type: 'string' },
       only: { type: 'string' },
       out: { type: 'string' },
+      profile: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
     strict: true,
@@ -89,6 +90,7 @@ function parseOptions(argv: readonly string[]) {
     resolutionWarmup: quick ? 0 : 1,
     memoryRuns: runs ?? (quick ? 1 : 5),
     holdMs: 300,
+    profile: values.profile ?? false,
     out:
       values.out === undefined
         ? join(
@@ -131,7 +133,10 @@ function printResolution(result: ResolutionResult): void {
   console.log(
     `\n## Resolution: \`credexec -- true\`, aws backend (dynalite + test KMS), N latest secrets, ${result.runs} runs, medians\n`,
   );
-  console.log(`baseline: ${result.baselineMethod}\n`);
+  console.log(`baseline: ${result.baselineMethod}`);
+  console.log(
+    'CPU: user + system time of the credexec process (10 ms ticks) and of the in-process test servers meanwhile; on 2 cores a run whose CPU is close to its wall time is compute-bound, not waiting on round trips\n',
+  );
   console.log(
     table(
       [
@@ -139,6 +144,8 @@ function printResolution(result: ResolutionResult): void {
         'path',
         'credexec',
         'vs N=min',
+        'credexec CPU',
+        'servers CPU',
         'Query',
         'BatchGet',
         'Decrypt',
@@ -153,6 +160,8 @@ function printResolution(result: ResolutionResult): void {
         row.path === 'direct' ? 'direct' : `+${row.delayMs} ms`,
         ms(row.credexec.time.medianMs),
         ratio(row.ratioToSmallest),
+        row.credexec.cpuMs === undefined ? '-' : ms(row.credexec.cpuMs),
+        row.credexec.serverCpuMs === undefined ? '-' : ms(row.credexec.serverCpuMs),
         String(row.credexec.counts.query),
         String(row.credexec.counts.batchGetItem),
         String(row.credexec.counts.decrypt),
@@ -166,6 +175,21 @@ function printResolution(result: ResolutionResult): void {
   );
   if (result.rows.some((row) => !row.credexec.countsStable)) {
     console.log('* request counts differed between runs (first run shown)');
+  }
+  for (const profile of result.profiles ?? []) {
+    console.log(
+      `\n### Where credexec's time goes: N=${profile.n}, ${profile.path}, one run under --cpu-prof (${ms(profile.totalMs)} profiled; ${profile.file})\n`,
+    );
+    console.log(
+      table(
+        ['category', 'time', 'share'],
+        profile.shares.map((share) => [
+          share.category,
+          ms(share.ms),
+          `${(share.share * 100).toFixed(1)}%`,
+        ]),
+      ),
+    );
   }
 }
 
@@ -264,7 +288,7 @@ async function main(argv: readonly string[]): Promise<number> {
   const options = parseOptions(argv);
   if (options.help) {
     console.log(
-      'usage: node --import tsx bench/run.ts [--quick] [--runs N] [--delay-ms D] [--sizes 1,10,50,100] [--only startup,resolution,memory] [--out FILE]',
+      'usage: node --import tsx bench/run.ts [--quick] [--runs N] [--delay-ms D] [--sizes 1,10,50,100] [--only startup,resolution,memory] [--profile] [--out FILE]',
     );
     return 0;
   }
@@ -293,6 +317,7 @@ async function main(argv: readonly string[]): Promise<number> {
       warmup: options.resolutionWarmup,
       sizes: options.sizes,
       delayMs: options.delayMs,
+      ...(options.profile ? { profileDir: join(dirname(options.out), 'profiles') } : {}),
     });
     printResolution(resolution);
   }

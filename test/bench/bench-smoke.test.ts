@@ -40,6 +40,7 @@ test('the bench runs with tiny sizes and writes a report whose counts match the 
     sizes.join(','),
     '--delay-ms',
     '5',
+    '--profile',
     '--out',
     out,
   ]);
@@ -82,10 +83,28 @@ test('the bench runs with tiny sizes and writes a report whose counts match the 
     t.true(positive(credexec.time.medianMs));
     t.true(positive(baseline.time.medianMs));
     t.true(positive(row.ratioToBaseline));
+    // credexec loads code and spawns a process: it cannot use no CPU at all.
+    t.true(positive(credexec.cpuMs!), `credexec CPU for ${row.n}/${row.path}`);
+    t.true(credexec.serverCpuMs! >= 0);
     if (row.path === 'delayed') {
       // Every request waits for the delay, so the sequential baseline cannot be faster than that.
       t.true(baseline.time.medianMs >= 2 * row.n * 5);
     }
+  }
+
+  // --profile: one profiled run each of the smallest and largest N, categories adding up.
+  t.deepEqual(
+    resolution.profiles!.map((profile) => `${profile.n}/${profile.path}`),
+    ['1/delayed', '2/delayed'],
+  );
+  for (const profile of resolution.profiles!) {
+    t.true(positive(profile.totalMs));
+    const sum = profile.shares.reduce((total, share) => total + share.ms, 0);
+    t.true(
+      Math.abs(sum - profile.totalMs) < 0.01 * profile.totalMs,
+      `${sum} vs ${profile.totalMs}`,
+    );
+    t.true(profile.shares.some((share) => share.category.startsWith('loading')));
   }
 
   const memory = report.memory!;
