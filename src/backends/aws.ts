@@ -300,11 +300,15 @@ export function awsClients(settings: BackendSettings, env: Environment): AwsClie
 
 /** Close every AWS client this process opened (idle keep-alive sockets included). */
 export function closeAwsClients(): void {
-  for (const clients of clientCache.values()) {
-    clients.dynamodb.destroy();
-    clients.kms.destroy();
-  }
-  clientCache.clear();
+  for (const key of [...clientCache.keys()]) releaseClients(key);
+}
+
+function releaseClients(key: string): void {
+  const clients = clientCache.get(key);
+  if (clients === undefined) return;
+  clientCache.delete(key);
+  clients.dynamodb.destroy();
+  clients.kms.destroy();
 }
 
 export async function openAwsBackend(
@@ -312,6 +316,7 @@ export async function openAwsBackend(
   env: Environment,
 ): Promise<Backend> {
   const config = awsClientConfig(settings, env);
+  const key = cacheKey(config);
   const clients = clientsFor(config);
   const region = await resolvedRegion(() => clients.dynamodb.config.region(), 'DynamoDB');
   const kmsRegion =
@@ -329,5 +334,8 @@ export async function openAwsBackend(
     store,
     keys: new AwsKmsKeyService(kmsApiOf(clients.kms), kmsRegion),
     setup: (options) => store.setup(options),
+    // The launcher calls this before it starts the command, so that a resident credexec does
+    // not hold dozens of idle keep-alive connections to DynamoDB and KMS for the child's life.
+    close: () => releaseClients(key),
   };
 }

@@ -46,4 +46,9 @@ export interface Backend {
   readonly keys: KeyService;
   /** Create what the backend needs (idempotent). */
   setup(options: StoreSetupOptions): Promise<StoreSetupResult>;
+  /**
+   * Let go of network connections (the aws backend's keep-alive sockets). Idempotent; the backend
+   * must not be used afterwards. Backends without connections leave it out.
+   */
+  close?(): void;
 }

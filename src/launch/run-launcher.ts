@@ -196,6 +196,8 @@ export async function runLauncher(
       );
       return { signal: first };
     }
+    // Nothing more to fetch: let go of network connections before the long wait on the child.
+    source.close?.();
     const child = await spawnChild(options.command, options.args, first.env);
     wipeResolutions(first.resolutions);
     const forward = forwarder(child, io, files);

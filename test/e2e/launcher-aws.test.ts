@@ -147,3 +147,21 @@ test.serial(
     t.false(existsSync(marker), 'the command never started');
   },
 );
+
+test.serial('credexec holds no connection to DynamoDB or KMS while the command runs', async (t) => {
+  const lines = Array.from({ length: 30 }, (_, i) => `VAR_${i}=secret-${i}`);
+  writeFileSync(join(dir, 'sockets.env'), `${lines.join('\n')}\n`);
+  fixture.kms.setLatency(20);
+  t.teardown(() => fixture.kms.clearFaults());
+  // The child counts its parent's (credexec's) open sockets above stdio, which the test harness
+  // connects through socket pairs.
+  const script = "ls -l /proc/$PPID/fd | awk '$9 > 2 && /socket:/' | wc -l";
+  fixture.resetCounters();
+  const result = await startCli(['-m', 'sockets.env', '--', 'sh', '-c', script], {
+    env: cleanEnv(fixture.env),
+    cwd: dir,
+  }).result;
+  t.is(result.exitCode, 0, result.stderr);
+  t.is(fixture.kms.count('Decrypt'), 30, 'the secrets were fetched over the network');
+  t.is(result.stdout.trim(), '0');
+});
