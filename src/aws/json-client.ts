@@ -1,0 +1,286 @@
+import { Agent as HttpAgent, request as httpRequest, type ClientRequest } from 'node:http';
+import type { Agent as HttpsAgent } from 'node:https';
+import { AWS_THROTTLING_CODES } from '../util/aws-errors.js';
+import { signRequest, type AwsCredentials } from './sigv4.js';
+
+/**
+ * A minimal client for the AWS JSON protocol (DynamoDB, KMS): sign with SigV4, POST over a
+ * keep-alive agent, parse JSON, retry like the SDK's standard mode. It exists because the
+ * launcher's read path is dominated by the SDK's per-request CPU cost (see the closing notes of
+ * the performance work and `npm run bench -- --profile`); everything else uses the SDK.
+ *
+ * Failures look like the SDK's, so the same mappings apply: service errors have `name` (the AWS
+ * error code), `message` and `$metadata.httpStatusCode`; transport failures keep Node's errno
+ * `code`; timeouts are named `TimeoutError`. No failure carries a request or response body.
+ */
+export interface JsonClientOptions {
+  /** Where requests go: `https://kms.eu-west-1.amazonaws.com` or a custom endpoint. */
+  readonly endpoint: URL;
+  /** SigV4 signing name and region. */
+  readonly signingName: string;
+  readonly region: string;
+  /** `DynamoDB_20120810` / `TrentService`. */
+  readonly targetPrefix: string;
+  /** `1.0` for DynamoDB, `1.1` for KMS. */
+  readonly jsonVersion: '1.0' | '1.1';
+  readonly credentials: () => Promise<AwsCredentials>;
+  readonly maxAttempts: number;
+  readonly connectTimeoutMs: number;
+  readonly requestTimeoutMs: number;
+  /** Defaults to a keep-alive agent of the endpoint's protocol. */
+  readonly agent?: HttpAgent | HttpsAgent;
+  /** For tests: the clock and the pause between attempts. */
+  readonly now?: () => number;
+  readonly sleep?: (ms: number) => Promise<void>;
+}
+
+export interface AwsJsonError extends Error {
+  $metadata: { httpStatusCode?: number; requestId?: string; attempts: number };
+  $retryable?: boolean;
+}
+
+const DEFAULT_RETRY_DELAY_BASE_MS = 100;
+const THROTTLING_RETRY_DELAY_BASE_MS = 500;
+const MAXIMUM_RETRY_DELAY_MS = 20_000;
+const TRANSIENT_STATUS = new Set([500, 502, 503, 504]);
+const TRANSIENT_CODES = new Set(['TimeoutError', 'RequestTimeout', 'RequestTimeoutException']);
+const RETRYABLE_ERRNO = new Set([
+  'ECONNRESET',
+  'ECONNREFUSED',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+]);
+// Answers that mean "your clock is off" when it is (the SDK's list); retried once with the
+// server's clock.
+const CLOCK_SKEW_CODES = new Set([
+  'AuthFailure',
+  'InvalidSignatureException',
+  'RequestExpired',
+  'RequestInTheFuture',
+  'RequestTimeTooSkewed',
+  'SignatureDoesNotMatch',
+]);
+const CLOCK_SKEW_TOLERANCE_MS = 5 * 60_000;
+
+/** Uint8Array values travel as base64 text, as the SDK's JSON protocol sends blobs. */
+function serialize(input: object): string {
+  return JSON.stringify(input, function (this: Record<string, unknown>, key, value: unknown) {
+    const original = this[key];
+    return original instanceof Uint8Array
+      ? Buffer.from(original.buffer, original.byteOffset, original.byteLength).toString('base64')
+      : value;
+  });
+}
+
+interface Response {
+  readonly status: number;
+  readonly headers: Record<string, string | string[] | undefined>;
+  readonly body: Buffer;
+}
+
+function timeoutError(message: string): Error {
+  const error = new Error(message);
+  error.name = 'TimeoutError';
+  return error;
+}
+
+function header(response: Response, name: string): string | undefined {
+  const value = response.headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+function serviceError(response: Response, attempts: number): AwsJsonError {
+  let parsed: Record<string, unknown> = {};
+  try {
+    const text = response.body.toString('utf8');
+    if (text.trim() !== '') parsed = JSON.parse(text) as Record<string, unknown>;
+  } catch {
+    parsed = {};
+  }
+  const rawType =
+    (typeof parsed.__type === 'string' ? parsed.__type : undefined) ??
+    header(response, 'x-amzn-errortype') ??
+    (typeof parsed.code === 'string' ? parsed.code : undefined);
+  // `com.amazonaws.dynamodb.v20120810#ResourceNotFoundException`, `ThrottlingException:http://…`
+  const code = rawType?.split(':')[0]?.replace(/^.*#/, '') || `HTTP${response.status}`;
+  const text = [parsed.message, parsed.Message].find(
+    (value): value is string => typeof value === 'string',
+  );
+  const error = new Error(text ?? `${code} (HTTP ${response.status})`) as AwsJsonError;
+  error.name = code;
+  const requestId = header(response, 'x-amzn-requestid');
+  error.$metadata = {
+    httpStatusCode: response.status,
+    ...(requestId === undefined ? {} : { requestId }),
+    attempts,
+  };
+  return error;
+}
+
+export class AwsJsonClient {
+  readonly #options: JsonClientOptions;
+  readonly #agent: HttpAgent | HttpsAgent | Promise<HttpsAgent>;
+  readonly #host: string;
+  readonly #path: string;
+  readonly #now: () => number;
+  readonly #sleep: (ms: number) => Promise<void>;
+  /** Server time minus local time, learned from a clock-skew answer. */
+  #clockOffsetMs = 0;
+
+  constructor(options: JsonClientOptions) {
+    const { endpoint } = options;
+    if (endpoint.protocol !== 'http:' && endpoint.protocol !== 'https:') {
+      throw new Error(`unsupported endpoint protocol ${endpoint.protocol}`);
+    }
+    this.#options = options;
+    this.#host = endpoint.host;
+    // JSON-protocol requests go to the endpoint's path plus "/" (as the SDK sends them).
+    this.#path = `${endpoint.pathname.replace(/\/$/, '')}/`;
+    this.#now = options.now ?? Date.now;
+    this.#sleep =
+      options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms).unref()));
+    this.#agent =
+      options.agent ??
+      (endpoint.protocol === 'https:'
+        ? import('node:https').then(({ Agent }) => new Agent({ keepAlive: true }))
+        : new HttpAgent({ keepAlive: true }));
+  }
+
+  /** `operation` is the X-Amz-Target suffix: `Query`, `BatchGetItem`, `Decrypt`. */
+  async call(operation: string, input: object): Promise<Record<string, unknown>> {
+    const body = serialize(input);
+    const { maxAttempts } = this.#options;
+    for (let attempt = 1; ; attempt++) {
+      let response: Response;
+      try {
+        response = await this.#send(operation, body);
+      } catch (error: unknown) {
+        const code = (error as { code?: unknown }).code;
+        const transient =
+          (error as Error).name === 'TimeoutError' ||
+          (typeof code === 'string' && RETRYABLE_ERRNO.has(code));
+        if (!transient || attempt >= maxAttempts) throw error;
+        await this.#sleep(this.#backoff(attempt, false));
+        continue;
+      }
+      if (response.status >= 200 && response.status < 300) {
+        const text = response.body.toString('utf8');
+        return text.trim() === '' ? {} : (JSON.parse(text) as Record<string, unknown>);
+      }
+      const error = serviceError(response, attempt);
+      const throttled = AWS_THROTTLING_CODES.has(error.name) || response.status === 429;
+      const skewed = CLOCK_SKEW_CODES.has(error.name) && this.#learnClock(response);
+      const retryable =
+        throttled ||
+        skewed ||
+        TRANSIENT_STATUS.has(response.status) ||
+        TRANSIENT_CODES.has(error.name);
+      if (!retryable || attempt >= maxAttempts) throw error;
+      if (!skewed) await this.#sleep(this.#backoff(attempt, throttled));
+    }
+  }
+
+  destroy(): void {
+    const agent = this.#agent;
+    if (agent instanceof Promise) void agent.then((resolved) => resolved.destroy());
+    else agent.destroy();
+  }
+
+  /** Full jitter, as the SDK's standard retry mode: random × 2^retry × base, at most 20 s. */
+  #backoff(attempt: number, throttled: boolean): number {
+    const base = throttled ? THROTTLING_RETRY_DELAY_BASE_MS : DEFAULT_RETRY_DELAY_BASE_MS;
+    return Math.floor(Math.min(MAXIMUM_RETRY_DELAY_MS, Math.random() * 2 ** (attempt - 1) * base));
+  }
+
+  /** True when the server's Date shows a skew worth retrying with (and records it). */
+  #learnClock(response: Response): boolean {
+    const date = header(response, 'date');
+    const server = date === undefined ? Number.NaN : Date.parse(date);
+    if (Number.isNaN(server)) return false;
+    const offset = server - this.#now();
+    if (Math.abs(offset - this.#clockOffsetMs) < CLOCK_SKEW_TOLERANCE_MS) return false;
+    this.#clockOffsetMs = offset;
+    return true;
+  }
+
+  async #send(operation: string, body: string): Promise<Response> {
+    const options = this.#options;
+    const credentials = await options.credentials();
+    const headers = signRequest({
+      method: 'POST',
+      host: this.#host,
+      path: this.#path,
+      headers: {
+        'content-type': `application/x-amz-json-${options.jsonVersion}`,
+        'content-length': String(Buffer.byteLength(body)),
+        'x-amz-target': `${options.targetPrefix}.${operation}`,
+      },
+      body,
+      service: options.signingName,
+      region: options.region,
+      credentials,
+      now: new Date(this.#now() + this.#clockOffsetMs),
+    });
+    const agent = await this.#agent;
+    const requestFn =
+      options.endpoint.protocol === 'https:' ? (await import('node:https')).request : httpRequest;
+    return new Promise<Response>((resolve, reject) => {
+      let settled = false;
+      const finish = (error: Error | undefined, response?: Response) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(requestTimer);
+        if (error === undefined) resolve(response!);
+        else reject(error);
+      };
+      const request: ClientRequest = requestFn(
+        {
+          protocol: options.endpoint.protocol,
+          hostname: options.endpoint.hostname.replace(/^\[|\]$/g, ''),
+          port: options.endpoint.port === '' ? undefined : Number(options.endpoint.port),
+          method: 'POST',
+          path: this.#path,
+          headers: { ...headers, 'user-agent': 'credexec' },
+          agent,
+        },
+        (incoming) => {
+          const chunks: Buffer[] = [];
+          incoming.on('data', (chunk: Buffer) => chunks.push(chunk));
+          incoming.on('error', (error) => finish(error));
+          incoming.on('end', () =>
+            finish(undefined, {
+              status: incoming.statusCode ?? 0,
+              headers: incoming.headers,
+              body: Buffer.concat(chunks),
+            }),
+          );
+        },
+      );
+      const requestTimer = setTimeout(() => {
+        const error = timeoutError(
+          `no answer from ${options.endpoint.host} within ${options.requestTimeoutMs} ms`,
+        );
+        request.destroy(error);
+        finish(error);
+      }, options.requestTimeoutMs);
+      request.on('socket', (socket) => {
+        if (!socket.connecting) return;
+        const connectTimer = setTimeout(() => {
+          const error = timeoutError(
+            `cannot connect to ${options.endpoint.host} within ${options.connectTimeoutMs} ms`,
+          );
+          request.destroy(error);
+          finish(error);
+        }, options.connectTimeoutMs);
+        socket.once('connect', () => clearTimeout(connectTimer));
+        socket.once('close', () => clearTimeout(connectTimer));
+      });
+      request.on('error', (error) => finish(error));
+      request.end(body);
+    });
+  }
+}

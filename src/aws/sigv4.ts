@@ -1,0 +1,99 @@
+import { createHash, createHmac } from 'node:crypto';
+
+/**
+ * AWS Signature Version 4 for the JSON-protocol POSTs credexec's read path sends (one path, no
+ * query string, a fixed header set). Pure apart from a small cache of derived signing keys.
+ * Checked against the AWS SDK's own signer (@smithy/signature-v4) in test/aws/sigv4.test.ts.
+ */
+export interface AwsCredentials {
+  readonly accessKeyId: string;
+  readonly secretAccessKey: string;
+  readonly sessionToken?: string | undefined;
+  readonly expiration?: Date | undefined;
+}
+
+export interface SignInput {
+  readonly method: string;
+  /** `host[:port]`, exactly as sent in the Host header. */
+  readonly host: string;
+  /** Absolute path made only of unreserved characters and `/` (nothing to escape). */
+  readonly path: string;
+  /** Header names in lower case (content-type, content-length, x-amz-target); the rest is added. */
+  readonly headers: Readonly<Record<string, string>>;
+  readonly body: string;
+  readonly service: string;
+  readonly region: string;
+  readonly credentials: AwsCredentials;
+  readonly now: Date;
+}
+
+const ALGORITHM = 'AWS4-HMAC-SHA256';
+
+/** Keys are derived once per secret, day, region and service; a process needs a handful. */
+const signingKeys = new Map<string, Buffer>();
+const MAX_CACHED_KEYS = 50;
+
+function hmac(key: string | Buffer, data: string): Buffer {
+  return createHmac('sha256', key).update(data, 'utf8').digest();
+}
+
+function signingKey(secret: string, day: string, region: string, service: string): Buffer {
+  const cacheKey = `${createHash('sha256').update(secret).digest('hex')}\0${day}\0${region}\0${service}`;
+  let key = signingKeys.get(cacheKey);
+  if (key === undefined) {
+    key = hmac(hmac(hmac(hmac(`AWS4${secret}`, day), region), service), 'aws4_request');
+    if (signingKeys.size >= MAX_CACHED_KEYS) signingKeys.clear();
+    signingKeys.set(cacheKey, key);
+  }
+  return key;
+}
+
+/** `20261128T142552Z` */
+export function amzDate(now: Date): string {
+  return now
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d{3}/, '');
+}
+
+/**
+ * The request's headers plus `host`, `x-amz-content-sha256`, `x-amz-date`, `x-amz-security-token`
+ * (with temporary credentials) and `authorization`.
+ */
+export function signRequest(input: SignInput): Record<string, string> {
+  const date = amzDate(input.now);
+  const day = date.slice(0, 8);
+  const payloadHash = createHash('sha256').update(input.body, 'utf8').digest('hex');
+  // The SDK sends and signs the payload hash for these services too; so does credexec.
+  const headers: Record<string, string> = {
+    ...input.headers,
+    host: input.host,
+    'x-amz-content-sha256': payloadHash,
+    'x-amz-date': date,
+  };
+  if (input.credentials.sessionToken !== undefined) {
+    headers['x-amz-security-token'] = input.credentials.sessionToken;
+  }
+  const names = Object.keys(headers).sort();
+  const signedHeaders = names.join(';');
+  const canonicalRequest = [
+    input.method,
+    input.path,
+    '',
+    ...names.map((name) => `${name}:${headers[name]!.trim().replace(/\s+/g, ' ')}`),
+    '',
+    signedHeaders,
+    payloadHash,
+  ].join('\n');
+  const scope = `${day}/${input.region}/${input.service}/aws4_request`;
+  const stringToSign = [
+    ALGORITHM,
+    date,
+    scope,
+    createHash('sha256').update(canonicalRequest, 'utf8').digest('hex'),
+  ].join('\n');
+  const key = signingKey(input.credentials.secretAccessKey, day, input.region, input.service);
+  const signature = createHmac('sha256', key).update(stringToSign, 'utf8').digest('hex');
+  headers.authorization = `${ALGORITHM} Credential=${input.credentials.accessKeyId}/${scope}, SignedHeaders=${signedHeaders}, Signature=${signature}`;
+  return headers;
+}
