@@ -1,4 +1,3 @@
-import { DecryptCommand, GenerateDataKeyCommand, type KMSClient } from '@aws-sdk/client-kms';
 import type { EncryptionContext } from '../envelope/context.js';
 import { DATA_KEY_BYTES } from '../envelope/cipher.js';
 import { KeyServiceError, type KeyServiceFailure } from '../errors.js';
@@ -16,13 +15,6 @@ export interface KmsApi {
     CiphertextBlob: Uint8Array;
     EncryptionContext: Record<string, string>;
   }): Promise<{ Plaintext?: Uint8Array | undefined }>;
-}
-
-export function kmsApiOf(client: KMSClient): KmsApi {
-  return {
-    generateDataKey: (input) => client.send(new GenerateDataKeyCommand(input)),
-    decrypt: (input) => client.send(new DecryptCommand(input)),
-  };
 }
 
 type KmsAction = 'kms:GenerateDataKey' | 'kms:Decrypt';

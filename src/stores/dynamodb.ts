@@ -1,34 +1,24 @@
-import {
-  BatchGetItemCommand,
-  CreateTableCommand,
-  DeleteItemCommand,
-  DescribeTableCommand,
-  GetItemCommand,
-  PutItemCommand,
-  QueryCommand,
-  ScanCommand,
-  TagResourceCommand,
-  type AttributeValue as SdkAttributeValue,
-  type BatchGetItemCommandInput,
-  type BatchGetItemCommandOutput,
-  type CreateTableCommandInput,
-  type CreateTableCommandOutput,
-  type DeleteItemCommandInput,
-  type DeleteItemCommandOutput,
-  type DescribeTableCommandInput,
-  type DescribeTableCommandOutput,
-  type DynamoDBClient,
-  type GetItemCommandInput,
-  type GetItemCommandOutput,
-  type PutItemCommandInput,
-  type PutItemCommandOutput,
-  type QueryCommandInput,
-  type QueryCommandOutput,
-  type ScanCommandInput,
-  type ScanCommandOutput,
-  type TableDescription,
-  type TagResourceCommandInput,
-  type TagResourceCommandOutput,
+import type {
+  AttributeValue as SdkAttributeValue,
+  BatchGetItemCommandInput,
+  BatchGetItemCommandOutput,
+  CreateTableCommandInput,
+  CreateTableCommandOutput,
+  DeleteItemCommandInput,
+  DeleteItemCommandOutput,
+  DescribeTableCommandInput,
+  DescribeTableCommandOutput,
+  GetItemCommandInput,
+  GetItemCommandOutput,
+  PutItemCommandInput,
+  PutItemCommandOutput,
+  QueryCommandInput,
+  QueryCommandOutput,
+  ScanCommandInput,
+  ScanCommandOutput,
+  TableDescription,
+  TagResourceCommandInput,
+  TagResourceCommandOutput,
 } from '@aws-sdk/client-dynamodb';
 import { SetupRequiredError, StoreError, VersionExistsError } from '../errors.js';
 import {
@@ -55,7 +45,7 @@ import { sleep } from '../util/system.js';
 
 type SdkItem = Record<string, SdkAttributeValue>;
 
-/** The DynamoDB calls the store makes; `dynamoDbApiOf` binds them to an SDK client. */
+/** The DynamoDB calls the store makes (bound to the SDK in aws/sdk-clients, reads also in aws/direct-reads). */
 export interface DynamoDbApi {
   getItem(input: GetItemCommandInput): Promise<GetItemCommandOutput>;
   putItem(input: PutItemCommandInput): Promise<PutItemCommandOutput>;
@@ -66,20 +56,6 @@ export interface DynamoDbApi {
   createTable(input: CreateTableCommandInput): Promise<CreateTableCommandOutput>;
   describeTable(input: DescribeTableCommandInput): Promise<DescribeTableCommandOutput>;
   tagResource(input: TagResourceCommandInput): Promise<TagResourceCommandOutput>;
-}
-
-export function dynamoDbApiOf(client: DynamoDBClient): DynamoDbApi {
-  return {
-    getItem: (input) => client.send(new GetItemCommand(input)),
-    putItem: (input) => client.send(new PutItemCommand(input)),
-    deleteItem: (input) => client.send(new DeleteItemCommand(input)),
-    query: (input) => client.send(new QueryCommand(input)),
-    scan: (input) => client.send(new ScanCommand(input)),
-    batchGetItem: (input) => client.send(new BatchGetItemCommand(input)),
-    createTable: (input) => client.send(new CreateTableCommand(input)),
-    describeTable: (input) => client.send(new DescribeTableCommand(input)),
-    tagResource: (input) => client.send(new TagResourceCommand(input)),
-  };
 }
 
 export interface DynamoDbStoreOptions {

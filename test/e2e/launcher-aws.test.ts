@@ -165,3 +165,44 @@ test.serial('credexec holds no connection to DynamoDB or KMS while the command r
   t.is(fixture.kms.count('Decrypt'), 30, 'the secrets were fetched over the network');
   t.is(result.stdout.trim(), '0');
 });
+
+test.serial(
+  'reads go through credexec’s own transport, or all through the SDK when asked',
+  async (t) => {
+    const lines = [
+      ...Array.from({ length: 5 }, (_, i) => `VAR_${i}=secret-${i}`),
+      'VAR_P=secret-9@1',
+    ];
+    const agents = () =>
+      [
+        ...new Set(
+          [...fixture.dynamodb.callers, ...fixture.kms.callers].map(
+            (caller) => `${caller.operation} ${caller.userAgent?.split('/')[0]}`,
+          ),
+        ),
+      ].sort();
+
+    const direct = await launch('transport.env', lines);
+    t.is(direct.exitCode, 0, direct.stderr);
+    t.deepEqual(agents(), ['BatchGetItem credexec', 'Decrypt credexec', 'Query credexec']);
+
+    writeFileSync(join(dir, 'transport.env'), `${lines.join('\n')}\n`);
+    fixture.resetCounters();
+    const viaSdk = await startCli(
+      [
+        '-m',
+        'transport.env',
+        '--',
+        process.execPath,
+        '-e',
+        'console.log(process.env.VAR_4, process.env.VAR_P)',
+      ],
+      { env: cleanEnv({ ...fixture.env, CREDEXEC_AWS_TRANSPORT: 'sdk' }), cwd: dir },
+    ).result;
+    t.is(viaSdk.exitCode, 0, viaSdk.stderr);
+    t.is(viaSdk.stderr, '');
+    t.is(viaSdk.stdout, 'latest-4 value-9\n');
+    t.deepEqual(agents(), ['BatchGetItem aws-sdk-js', 'Decrypt aws-sdk-js', 'Query aws-sdk-js']);
+    t.true(direct.stdout.startsWith('6 latest-0,latest-1,latest-2,latest-3,latest-4,value-9'));
+  },
+);

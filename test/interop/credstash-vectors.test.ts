@@ -3,7 +3,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PutItemCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
 import test from 'ava';
-import { awsClients } from '../../src/backends/aws.js';
+import { awsClients } from '../../src/aws/sdk-clients.js';
 import { resolveSettings } from '../../src/backends/settings.js';
 import { IntegrityError } from '../../src/errors.js';
 import { getSecret, getAllSecrets } from '../../src/secrets/read-secrets.js';

@@ -5,11 +5,12 @@ import {
   PutItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import test from 'ava';
-import { awsClients } from '../../src/backends/aws.js';
+import { awsClients } from '../../src/aws/sdk-clients.js';
 import { resolveSettings } from '../../src/backends/settings.js';
 import { padVersion } from '../../src/envelope/version.js';
 import { SetupRequiredError, StoreError, VersionExistsError } from '../../src/errors.js';
-import { DynamoDbStore, dynamoDbApiOf } from '../../src/stores/dynamodb.js';
+import { dynamoDbApiOf } from '../../src/aws/sdk-clients.js';
+import { DynamoDbStore } from '../../src/stores/dynamodb.js';
 import type { CredentialItem, CredentialRef } from '../../src/stores/item.js';
 import { startAwsFixture, type AwsFixture } from '../support/aws-fixture.js';
 

@@ -30,6 +30,8 @@ export interface DynamoFault {
 
 export interface DynamoCaller extends RequestSigner {
   readonly operation: DynamoOperation;
+  /** The User-Agent header: `aws-sdk-js/…` from the SDK, `credexec` from its own transport. */
+  readonly userAgent: string | undefined;
 }
 
 export interface DynamoProxy {
@@ -134,7 +136,11 @@ export async function startDynamoProxy(target: string): Promise<DynamoProxy> {
         const target = incoming.headers['x-amz-target'];
         const operation = typeof target === 'string' ? target.replace(/^.*\./, '') : '';
         counts.set(operation, (counts.get(operation) ?? 0) + 1);
-        callers.push({ operation, ...signerOf(incoming.headers.authorization) });
+        callers.push({
+          operation,
+          userAgent: incoming.headers['user-agent'],
+          ...signerOf(incoming.headers.authorization),
+        });
         const parsed = JSON.parse(body.toString('utf8') || '{}') as Record<string, unknown>;
         requests.push({ operation, body: parsed });
         if (operation === 'BatchGetItem') {

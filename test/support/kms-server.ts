@@ -49,6 +49,8 @@ export function signerOf(authorization: string | string[] | undefined): RequestS
 
 export interface KmsCaller extends RequestSigner {
   readonly operation: KmsOperation;
+  /** The User-Agent header: `aws-sdk-js/…` from the SDK, `credexec` from its own transport. */
+  readonly userAgent: string | undefined;
 }
 
 export interface KmsServer {
@@ -341,7 +343,11 @@ export async function startKmsServer(): Promise<KmsServer> {
       delete recorded.Plaintext;
       delete recorded.CiphertextBlob;
       requests.push({ operation, body: recorded });
-      callers.push({ operation, ...signerOf(request.headers.authorization) });
+      callers.push({
+        operation,
+        userAgent: request.headers['user-agent'],
+        ...signerOf(request.headers.authorization),
+      });
       if (latencyMs > 0) await new Promise((resolve) => setTimeout(resolve, latencyMs));
       try {
         if (typeof request.headers.authorization !== 'string') {
