@@ -118,7 +118,7 @@ function printStartup(result: StartupResult): void {
       ['command', 'median', 'min', 'max', 'vs node -e 0'],
       [
         ['node -e 0', result.nodeBaseline, 1],
-        ['floor: node bench/floor.mjs true', result.floor, result.ratioFloor],
+        ['floor: node bench/floor.cjs true', result.floor, result.ratioFloor],
         ['credexec -m empty.env -- true', result.localEmpty, result.ratioEmpty],
         ['credexec -m one-secret.env -- true', result.localOneSecret, result.ratioOneSecret],
       ].map(([label, sample, factor]) => {

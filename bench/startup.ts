@@ -6,7 +6,7 @@ import { putSecret } from '../src/secrets/put-secret.js';
 import { fileURLToPath } from 'node:url';
 import { baseEnv, credexecArgs, sample, timeSpawn, type Env, type Sample } from './lib.js';
 
-const FLOOR_SCRIPT = fileURLToPath(new URL('floor.mjs', import.meta.url));
+const FLOOR_SCRIPT = fileURLToPath(new URL('floor.cjs', import.meta.url));
 
 /** A throw-away local backend with one secret and two manifests (empty, one entry). */
 export interface LocalWorld {
@@ -46,7 +46,7 @@ export interface StartupResult {
   readonly nodeBaseline: Sample;
   readonly localEmpty: Sample;
   readonly localOneSecret: Sample;
-  /** bench/floor.mjs: only the work a launcher cannot skip (crypto, two reads, spawn). */
+  /** bench/floor.cjs: only the work a launcher cannot skip (crypto, two reads, spawn). */
   readonly floor: Sample;
   readonly ratioFloor: number;
   /** Median of credexec over median of `node -e 0`. */
