@@ -44,7 +44,10 @@ const RULES: readonly Rule[] = [
     ),
   ],
   ['spawning the command', named(/^(spawnChild|ChildProcess\.spawn)$/)],
-  ['SDK: SigV4 signing', named(/^(signRequest|sign|getSignature|getSigningKey|presign)$/)],
+  [
+    'SigV4 signing (SDK or credexec)',
+    named(/^(signRequest|sign|getSignature|getSigningKey|presign)$/),
+  ],
   ['SDK: serializing requests', named(/^serializeRequest$/)],
   ['SDK: parsing responses', named(/^(deserializeResponse|collectBody|streamCollector.*)$/)],
   ['credexec: envelope decrypt', named(/^(decryptItem|openCredential)$/)],
@@ -52,7 +55,10 @@ const RULES: readonly Rule[] = [
     'Node internals: HTTP, sockets, streams, fs',
     leaf((frame) => frame.url.startsWith('node:') || /internal\//.test(frame.url)),
   ],
-  ['SDK: middleware, endpoints, retries, other', leaf((frame) => /dist\/bundle\//.test(frame.url))],
+  [
+    'other bundle code (credexec, SDK middleware)',
+    leaf((frame) => /dist\/bundle\//.test(frame.url)),
+  ],
   ['other (V8, native)', () => true],
 ];
 
