@@ -1,5 +1,7 @@
 import { createHash, createHmac } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { Agent as HttpsAgent, createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import test from 'ava';
 import { SignatureV4 } from '@smithy/signature-v4';
@@ -294,4 +296,40 @@ test('a clock-skew answer is retried once with the server clock', async (t) => {
   t.deepEqual(await client.call('Decrypt', {}), {});
   t.deepEqual(dates, ['20261128T120000Z', '20300101T000000Z']);
   t.is(pauses, 0, 'a skew correction needs no backoff');
+});
+
+test('https endpoints: TLS with the agent’s trust store, the same signature', async (t) => {
+  // A self-signed certificate for 127.0.0.1, valid until 2126, for this test only.
+  const tls = new URL('../support/tls/', import.meta.url);
+  const cert = readFileSync(new URL('localhost.crt', tls));
+  const key = readFileSync(new URL('localhost.key', tls));
+  const matches: boolean[] = [];
+  const server = createHttpsServer({ cert, key }, (request, response) => {
+    const chunks: Buffer[] = [];
+    request.on('data', (chunk: Buffer) => chunks.push(chunk));
+    request.on('end', () => {
+      const body = Buffer.concat(chunks).toString('utf8');
+      void expectedAuthorization(request, body, amzDateOf(request)).then((expected) => {
+        matches.push(expected === request.headers.authorization);
+        response.writeHead(200, { 'content-type': 'application/x-amz-json-1.1' });
+        response.end('{"KeyId":"k"}');
+      });
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  t.teardown(() => new Promise<void>((resolve) => server.close(() => resolve())));
+  const endpoint = `https://127.0.0.1:${(server.address() as AddressInfo).port}`;
+
+  const trusting = kmsClient(endpoint, { agent: new HttpsAgent({ keepAlive: true, ca: cert }) });
+  t.teardown(() => trusting.destroy());
+  t.deepEqual(await trusting.call('Decrypt', { CiphertextBlob: Buffer.from('x') }), { KeyId: 'k' });
+  t.deepEqual(await trusting.call('Decrypt', { CiphertextBlob: Buffer.from('y') }), { KeyId: 'k' });
+  t.deepEqual(matches, [true, true]);
+
+  // Node's default trust store does not know this certificate: refused, not retried blindly.
+  const strict = kmsClient(endpoint);
+  t.teardown(() => strict.destroy());
+  const error = await t.throwsAsync(strict.call('Decrypt', {}));
+  t.regex((error as NodeJS.ErrnoException).code ?? '', /SELF_SIGNED|UNABLE_TO_VERIFY|DEPTH_ZERO/);
+  t.is(matches.length, 2, 'nothing reached the server');
 });
