@@ -131,6 +131,7 @@ export const PROFILE_KEYS_FOR_SDK: readonly string[] = [
   'use_dualstack_endpoint',
   'retry_mode',
   'max_attempts',
+  'account_id_endpoint_mode',
 ];
 
 /** Standard endpoints of the partitions credexec resolves itself (the SDK's partition table). */
@@ -212,6 +213,11 @@ export function directReadPlan(
     return { reason: 'FIPS or dual-stack endpoints are asked for' };
   }
   if (config.retryMode === 'adaptive') return { reason: 'adaptive retries are asked for' };
+  // DynamoDB's account-based endpoints: the regional endpoint serves every account, so credexec
+  // uses it unless they are required.
+  if (nonEmpty(env.AWS_ACCOUNT_ID_ENDPOINT_MODE)?.toLowerCase() === 'required') {
+    return { reason: 'account-based DynamoDB endpoints are required' };
+  }
   const key = PROFILE_KEYS_FOR_SDK.find((name) => profileKeys.has(name));
   if (key !== undefined) return { reason: `the AWS profile sets ${key}` };
   const dynamodb = target('dynamodb', config.region, config.endpoints.dynamodb);

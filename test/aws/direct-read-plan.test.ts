@@ -64,6 +64,11 @@ test('the SDK keeps every call when it alone knows how to reach or retry the ser
   t.regex(endpoints(plan({ ...base, AWS_USE_FIPS_ENDPOINT: 'true' })), /FIPS/);
   t.regex(endpoints(plan({ ...base, AWS_USE_DUALSTACK_ENDPOINT: 'TRUE' })), /dual-stack/);
   t.regex(endpoints(plan({ ...base, AWS_RETRY_MODE: 'adaptive' })), /adaptive/);
+  t.regex(
+    endpoints(plan({ ...base, AWS_ACCOUNT_ID_ENDPOINT_MODE: 'required' })),
+    /account-based DynamoDB endpoints are required/,
+  );
+  t.false('reason' in plan({ ...base, AWS_ACCOUNT_ID_ENDPOINT_MODE: 'preferred' }));
   t.regex(endpoints(plan({ ...base, AWS_REGION: 'us-iso-east-1' })), /outside the aws, aws-cn/);
   t.regex(endpoints(plan({ ...base, AWS_REGION: 'local' })), /outside the aws, aws-cn/);
   for (const key of PROFILE_KEYS_FOR_SDK) {
