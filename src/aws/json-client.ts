@@ -260,22 +260,23 @@ export class AwsJsonClient {
           );
         },
       );
-      const requestTimer = setTimeout(() => {
-        const error = timeoutError(
-          `no answer from ${options.endpoint.host} within ${options.requestTimeoutMs} ms`,
-        );
-        request.destroy(error);
-        finish(error);
-      }, options.requestTimeoutMs);
-      request.on('socket', (socket) => {
-        if (!socket.connecting) return;
-        const connectTimer = setTimeout(() => {
-          const error = timeoutError(
-            `cannot connect to ${options.endpoint.host} within ${options.connectTimeoutMs} ms`,
-          );
+      // Give up on this attempt: the request is destroyed and fails as a TimeoutError.
+      const abortAfter = (ms: number, message: string) =>
+        setTimeout(() => {
+          const error = timeoutError(message);
           request.destroy(error);
           finish(error);
-        }, options.connectTimeoutMs);
+        }, ms);
+      const requestTimer = abortAfter(
+        options.requestTimeoutMs,
+        `no answer from ${options.endpoint.host} within ${options.requestTimeoutMs} ms`,
+      );
+      request.on('socket', (socket) => {
+        if (!socket.connecting) return;
+        const connectTimer = abortAfter(
+          options.connectTimeoutMs,
+          `cannot connect to ${options.endpoint.host} within ${options.connectTimeoutMs} ms`,
+        );
         socket.once('connect', () => clearTimeout(connectTimer));
         socket.once('close', () => clearTimeout(connectTimer));
       });

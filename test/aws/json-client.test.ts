@@ -49,6 +49,14 @@ test.after.always(async () => {
 
 test.afterEach.always(() => kms.clearFaults());
 
+/** Decrypt the data key made in `before`, under `context`. */
+function decrypt(client: AwsJsonClient, context: Record<string, string> = CONTEXT) {
+  return client.call('Decrypt', {
+    CiphertextBlob: Buffer.from(blob, 'base64'),
+    EncryptionContext: context,
+  });
+}
+
 test.serial('Uint8Array inputs travel as base64 and a Decrypt round trip works', async (t) => {
   const client = kmsClient(kms.endpoint);
   t.teardown(() => client.destroy());
@@ -72,10 +80,7 @@ test.serial('throttling is retried with backoff until it passes', async (t) => {
   t.teardown(() => client.destroy());
   kms.throttleNext(2);
   const before = kms.count('Decrypt');
-  await client.call('Decrypt', {
-    CiphertextBlob: Buffer.from(blob, 'base64'),
-    EncryptionContext: CONTEXT,
-  });
+  await decrypt(client);
   t.is(kms.count('Decrypt') - before, 3);
   t.is(pauses.length, 2);
   // Throttling backs off from a 500 ms base: full jitter below 500, then below 1000.
@@ -87,12 +92,7 @@ test.serial('throttling past the attempts fails with the service error', async (
   t.teardown(() => client.destroy());
   kms.throttleNext(5);
   const before = kms.count('Decrypt');
-  const error = await t.throwsAsync(
-    client.call('Decrypt', {
-      CiphertextBlob: Buffer.from(blob, 'base64'),
-      EncryptionContext: CONTEXT,
-    }),
-  );
+  const error = await t.throwsAsync(decrypt(client));
   t.is(error?.name, 'ThrottlingException');
   t.is(
     (error as unknown as { $metadata: { httpStatusCode: number; attempts: number } }).$metadata
@@ -107,28 +107,15 @@ test.serial('server errors are retried; client errors are not', async (t) => {
   t.teardown(() => client.destroy());
   kms.failNext({ type: 'KMSInternalException', status: 500 }, 1, 'Decrypt');
   const before = kms.count('Decrypt');
-  await client.call('Decrypt', {
-    CiphertextBlob: Buffer.from(blob, 'base64'),
-    EncryptionContext: CONTEXT,
-  });
+  await decrypt(client);
   t.is(kms.count('Decrypt') - before, 2);
 
-  const wrongContext = await t.throwsAsync(
-    client.call('Decrypt', {
-      CiphertextBlob: Buffer.from(blob, 'base64'),
-      EncryptionContext: { app: 'other' },
-    }),
-  );
+  const wrongContext = await t.throwsAsync(decrypt(client, { app: 'other' }));
   t.is(wrongContext?.name, 'InvalidCiphertextException');
   t.is(kms.count('Decrypt') - before, 3, 'not retried');
 
   kms.deny('Decrypt');
-  const denied = await t.throwsAsync(
-    client.call('Decrypt', {
-      CiphertextBlob: Buffer.from(blob, 'base64'),
-      EncryptionContext: CONTEXT,
-    }),
-  );
+  const denied = await t.throwsAsync(decrypt(client));
   t.is(denied?.name, 'AccessDeniedException');
   t.is(
     (denied as unknown as { $metadata: { httpStatusCode: number } }).$metadata.httpStatusCode,
@@ -142,12 +129,7 @@ test.serial('a request that outlives the timeout is a retried TimeoutError', asy
   t.teardown(() => client.destroy());
   kms.setLatency(300);
   const before = kms.count('Decrypt');
-  const error = await t.throwsAsync(
-    client.call('Decrypt', {
-      CiphertextBlob: Buffer.from(blob, 'base64'),
-      EncryptionContext: CONTEXT,
-    }),
-  );
+  const error = await t.throwsAsync(decrypt(client));
   t.is(error?.name, 'TimeoutError');
   t.true(isNetworkError(error));
   t.is(kms.count('Decrypt') - before, 2);
