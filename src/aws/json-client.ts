@@ -1,6 +1,7 @@
 import { Agent as HttpAgent, request as httpRequest, type ClientRequest } from 'node:http';
 import type { Agent as HttpsAgent } from 'node:https';
 import { AWS_THROTTLING_CODES } from '../util/aws-errors.js';
+import { TLS_CONNECTIONS_PER_SERVICE } from './config.js';
 import { signRequest, type AwsCredentials } from './sigv4.js';
 
 /**
@@ -27,8 +28,12 @@ export interface JsonClientOptions {
   readonly maxAttempts: number;
   readonly connectTimeoutMs: number;
   readonly requestTimeoutMs: number;
-  /** Defaults to a keep-alive agent of the endpoint's protocol. */
+  /**
+   * Defaults to a keep-alive agent of the endpoint's protocol; over TLS it opens at most
+   * `TLS_CONNECTIONS_PER_SERVICE` connections, trusting Node's CA store (plus `ca`, for tests).
+   */
   readonly agent?: HttpAgent | HttpsAgent;
+  readonly ca?: string | Buffer;
   /** For tests: the clock and the pause between attempts. */
   readonly now?: () => number;
   readonly sleep?: (ms: number) => Promise<void>;
@@ -146,7 +151,14 @@ export class AwsJsonClient {
     this.#agent =
       options.agent ??
       (endpoint.protocol === 'https:'
-        ? import('node:https').then(({ Agent }) => new Agent({ keepAlive: true }))
+        ? import('node:https').then(
+            ({ Agent }) =>
+              new Agent({
+                keepAlive: true,
+                maxSockets: TLS_CONNECTIONS_PER_SERVICE,
+                ...(options.ca === undefined ? {} : { ca: options.ca }),
+              }),
+          )
         : new HttpAgent({ keepAlive: true }));
   }
 
@@ -267,11 +279,13 @@ export class AwsJsonClient {
           request.destroy(error);
           finish(error);
         }, ms);
-      const requestTimer = abortAfter(
-        options.requestTimeoutMs,
-        `no answer from ${options.endpoint.host} within ${options.requestTimeoutMs} ms`,
-      );
+      // The attempt's clock starts when it gets a connection, not while it waits for one.
+      let requestTimer: NodeJS.Timeout | undefined;
       request.on('socket', (socket) => {
+        requestTimer = abortAfter(
+          options.requestTimeoutMs,
+          `no answer from ${options.endpoint.host} within ${options.requestTimeoutMs} ms`,
+        );
         if (!socket.connecting) return;
         const connectTimer = abortAfter(
           options.connectTimeoutMs,

@@ -1,7 +1,7 @@
 import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
 import { emitWarningIfUnsupportedVersion } from '@aws-sdk/core/client';
-import type { AwsClientConfig } from './config.js';
+import { TLS_CONNECTIONS_PER_SERVICE, type AwsClientConfig } from './config.js';
 
 /**
  * On Node < 22 the SDK's client constructor emits a NodeVersionSupportWarning through
@@ -44,7 +44,7 @@ export function sdkClientOptions(config: AwsClientConfig) {
       // Without this the handler only logs a warning when requestTimeout passes.
       throwOnRequestTimeout: true,
       httpAgent: new HttpAgent({ keepAlive: true }),
-      httpsAgent: new HttpsAgent({ keepAlive: true }),
+      httpsAgent: new HttpsAgent({ keepAlive: true, maxSockets: TLS_CONNECTIONS_PER_SERVICE }),
       logger: quietLogger,
     },
     // Resolve each command's middleware stack once instead of on every request; credexec never

@@ -5,7 +5,9 @@ import { Agent as HttpsAgent, createServer as createHttpsServer } from 'node:htt
 import type { AddressInfo } from 'node:net';
 import test from 'ava';
 import { SignatureV4 } from '@smithy/signature-v4';
+import { TLS_CONNECTIONS_PER_SERVICE } from '../../src/aws/config.js';
 import { AwsJsonClient, type JsonClientOptions } from '../../src/aws/json-client.js';
+import { createLimiter } from '../../src/util/concurrency.js';
 import { isNetworkError } from '../../src/util/aws-errors.js';
 import { startKmsServer, type KmsServer } from '../support/kms-server.js';
 
@@ -293,11 +295,18 @@ test('https endpoints: TLS with the agent’s trust store, the same signature', 
       const body = Buffer.concat(chunks).toString('utf8');
       void expectedAuthorization(request, body, amzDateOf(request)).then((expected) => {
         matches.push(expected === request.headers.authorization);
-        response.writeHead(200, { 'content-type': 'application/x-amz-json-1.1' });
-        response.end('{"KeyId":"k"}');
+        setTimeout(() => {
+          response.writeHead(200, { 'content-type': 'application/x-amz-json-1.1' });
+          response.end('{"KeyId":"k"}');
+        }, 10);
       });
     });
   });
+  let connections = 0;
+  server.on('secureConnection', () => {
+    connections += 1;
+  });
+  // Answers take a while, so that requests pile up and would open more connections if allowed.
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   t.teardown(() => new Promise<void>((resolve) => server.close(() => resolve())));
   const endpoint = `https://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -308,10 +317,27 @@ test('https endpoints: TLS with the agent’s trust store, the same signature', 
   t.deepEqual(await trusting.call('Decrypt', { CiphertextBlob: Buffer.from('y') }), { KeyId: 'k' });
   t.deepEqual(matches, [true, true]);
 
+  // The client's own agent: at most TLS_CONNECTIONS_PER_SERVICE connections, reused.
+  const own = kmsClient(endpoint, { ca: cert });
+  t.teardown(() => own.destroy());
+  const limit = createLimiter(64);
+  await Promise.all(
+    Array.from({ length: 48 }, () =>
+      limit(() => own.call('Decrypt', { CiphertextBlob: Buffer.from('z') })),
+    ),
+  );
+  t.is(matches.length, 50);
+  t.true(matches.every(Boolean));
+  t.is(
+    connections,
+    1 + TLS_CONNECTIONS_PER_SERVICE,
+    'one for the trusting client, 16 for its own agent',
+  );
+
   // Node's default trust store does not know this certificate: refused, not retried blindly.
   const strict = kmsClient(endpoint);
   t.teardown(() => strict.destroy());
   const error = await t.throwsAsync(strict.call('Decrypt', {}));
   t.regex((error as NodeJS.ErrnoException).code ?? '', /SELF_SIGNED|UNABLE_TO_VERIFY|DEPTH_ZERO/);
-  t.is(matches.length, 2, 'nothing reached the server');
+  t.is(matches.length, 50, 'nothing reached the server');
 });
