@@ -1,4 +1,11 @@
-import { Agent, createServer, request as httpRequest, type IncomingMessage } from 'node:http';
+import {
+  Agent,
+  createServer,
+  request as httpRequest,
+  type IncomingMessage,
+  type RequestListener,
+} from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 
@@ -11,6 +18,8 @@ export interface DelayProxy {
   readonly delayMs: number;
   readonly count: number;
   readonly peakInFlight: number;
+  /** Connections clients opened (TLS handshakes, when the proxy speaks TLS). */
+  readonly connections: number;
   resetCounters(): void;
   close(): Promise<void>;
 }
@@ -21,14 +30,23 @@ async function readBody(stream: IncomingMessage): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 
-export async function startDelayProxy(target: string, delayMs: number): Promise<DelayProxy> {
+/**
+ * With `tls`, clients speak HTTPS to the proxy (as they do to AWS), so connection set-up costs what
+ * it costs in production; the hop to the test server stays plain HTTP.
+ */
+export async function startDelayProxy(
+  target: string,
+  delayMs: number,
+  tls?: { readonly key: Buffer; readonly cert: Buffer },
+): Promise<DelayProxy> {
   const upstream = new URL(target);
   const agent = new Agent({ keepAlive: true, maxSockets: 1024 });
   let count = 0;
   let inFlight = 0;
   let peakInFlight = 0;
+  let connections = 0;
 
-  const server = createServer((incoming, outgoing) => {
+  const handler: RequestListener = (incoming, outgoing) => {
     void (async () => {
       count += 1;
       inFlight += 1;
@@ -64,11 +82,15 @@ export async function startDelayProxy(target: string, delayMs: number): Promise<
         inFlight -= 1;
       }
     })();
+  };
+  const server = tls === undefined ? createServer(handler) : createTlsServer(tls, handler);
+  server.on(tls === undefined ? 'connection' : 'secureConnection', () => {
+    connections += 1;
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   return {
-    endpoint: `http://127.0.0.1:${port}`,
+    endpoint: `${tls === undefined ? 'http' : 'https'}://127.0.0.1:${port}`,
     delayMs,
     get count() {
       return count;
@@ -76,8 +98,12 @@ export async function startDelayProxy(target: string, delayMs: number): Promise<
     get peakInFlight() {
       return peakInFlight;
     },
+    get connections() {
+      return connections;
+    },
     resetCounters() {
       count = 0;
+      connections = 0;
       peakInFlight = inFlight;
     },
     close: () =>

@@ -1,6 +1,7 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { closeAwsClients, TRANSPORT_ENV } from '../src/backends/aws.js';
 import { putSecret } from '../src/secrets/put-secret.js';
 import { getSecret } from '../src/secrets/read-secrets.js';
@@ -11,7 +12,8 @@ import { withCpu } from './cpu.js';
 import { summarizeProfile, type ProfileShare } from './profile.js';
 import { baseEnv, credexecArgs, median, round, sample, timeSpawn, type Sample } from './lib.js';
 
-export type Path = 'direct' | 'delayed';
+/** `tls`: through the delay proxy over HTTPS, as credexec reaches AWS (handshakes included). */
+export type Path = 'direct' | 'delayed' | 'tls';
 
 export interface RequestCounts {
   readonly query: number;
@@ -22,6 +24,9 @@ export interface RequestCounts {
   /** Highest number of DynamoDB / KMS requests in flight at once (at the first hop). */
   readonly peakDynamodb: number;
   readonly peakKms: number;
+  /** Connections (TLS handshakes on the tls path) opened to the delay proxies; not on direct. */
+  readonly connectionsDynamodb?: number;
+  readonly connectionsKms?: number;
 }
 
 export interface Measured {
@@ -45,9 +50,10 @@ export interface ResolutionRow {
   readonly path: Path;
   readonly delayMs: number;
   readonly credexec: Measured;
-  readonly baseline: Measured;
+  /** Not on the tls path: the in-process baseline cannot trust the bench's test certificate. */
+  readonly baseline?: Measured;
   /** credexec median over the sequential baseline's median. */
-  readonly ratioToBaseline: number;
+  readonly ratioToBaseline?: number;
   /** credexec median over credexec's median for the smallest N on the same path. */
   readonly ratioToSmallest: number;
 }
@@ -69,6 +75,10 @@ export interface ResolutionResult {
   readonly baselineMethod: string;
   readonly rows: readonly ResolutionRow[];
 }
+
+// A self-signed certificate for 127.0.0.1 (test-only), for the tls path.
+const TLS_CERT = fileURLToPath(new URL('../test/support/tls/localhost.crt', import.meta.url));
+const TLS_KEY = fileURLToPath(new URL('../test/support/tls/localhost.key', import.meta.url));
 
 const nameOf = (index: number) => `bench.secret.${String(index).padStart(4, '0')}`;
 const variableOf = (index: number) => `BENCH_SECRET_${String(index).padStart(4, '0')}`;
@@ -148,23 +158,37 @@ export async function benchResolution(options: {
     proxies.push(dynamodbDelay);
     const kmsDelay = await startDelayProxy(fx.kms.endpoint, options.delayMs);
     proxies.push(kmsDelay);
+    const tls = { key: readFileSync(TLS_KEY), cert: readFileSync(TLS_CERT) };
+    const dynamodbTls = await startDelayProxy(fx.dynamodb.endpoint, options.delayMs, tls);
+    proxies.push(dynamodbTls);
+    const kmsTls = await startDelayProxy(fx.kms.endpoint, options.delayMs, tls);
+    proxies.push(kmsTls);
+    const first = (path: Path) =>
+      path === 'tls'
+        ? { dynamodb: dynamodbTls, kms: kmsTls }
+        : path === 'delayed'
+          ? { dynamodb: dynamodbDelay, kms: kmsDelay }
+          : undefined;
 
     await seedSecrets(fx, largest);
     const manifests = new Map<number, string>();
     for (const n of sizes) manifests.set(n, writeManifest(dir, n));
 
-    const endpoints = (path: Path) =>
-      path === 'direct'
+    const endpoints = (path: Path) => {
+      const proxy = first(path);
+      return proxy === undefined
         ? { AWS_ENDPOINT_URL_DYNAMODB: fx.dynamodb.endpoint, AWS_ENDPOINT_URL_KMS: fx.kms.endpoint }
         : {
-            AWS_ENDPOINT_URL_DYNAMODB: dynamodbDelay.endpoint,
-            AWS_ENDPOINT_URL_KMS: kmsDelay.endpoint,
+            AWS_ENDPOINT_URL_DYNAMODB: proxy.dynamodb.endpoint,
+            AWS_ENDPOINT_URL_KMS: proxy.kms.endpoint,
+            // credexec trusts the bench's self-signed certificate the way a user would.
+            ...(path === 'tls' ? { NODE_EXTRA_CA_CERTS: TLS_CERT } : {}),
           };
+    };
 
     const reset = () => {
       fx.resetCounters();
-      dynamodbDelay.resetCounters();
-      kmsDelay.resetCounters();
+      for (const proxy of proxies) proxy.resetCounters();
     };
     const counts = (path: Path): RequestCounts => ({
       query: fx.dynamodb.count('Query'),
@@ -172,8 +196,14 @@ export async function benchResolution(options: {
       dynamodbTotal: fx.dynamodb.count(),
       decrypt: fx.kms.count('Decrypt'),
       kmsTotal: fx.kms.count(),
-      peakDynamodb: path === 'direct' ? fx.dynamodb.peakInFlight : dynamodbDelay.peakInFlight,
-      peakKms: path === 'direct' ? fx.kms.peakInFlight : kmsDelay.peakInFlight,
+      peakDynamodb: first(path)?.dynamodb.peakInFlight ?? fx.dynamodb.peakInFlight,
+      peakKms: first(path)?.kms.peakInFlight ?? fx.kms.peakInFlight,
+      ...(first(path) === undefined
+        ? {}
+        : {
+            connectionsDynamodb: first(path)!.dynamodb.connections,
+            connectionsKms: first(path)!.kms.connections,
+          }),
     });
 
     const runCredexec = async (n: number, path: Path) => {
@@ -204,7 +234,7 @@ export async function benchResolution(options: {
       return { ms, cpuMs: undefined, serverCpuMs: undefined, counts: counts(path) };
     };
 
-    const paths: Path[] = options.delayMs > 0 ? ['direct', 'delayed'] : ['direct'];
+    const paths: Path[] = options.delayMs > 0 ? ['direct', 'delayed', 'tls'] : ['direct', 'tls'];
     const recorders = new Map<string, { credexec: Recorder; baseline: Recorder }>();
     for (const n of sizes) {
       for (const path of paths)
@@ -216,7 +246,9 @@ export async function benchResolution(options: {
           const recorder = recorders.get(`${n}/${path}`)!;
           const tasks = [
             async () => ({ which: recorder.credexec, result: await runCredexec(n, path) }),
-            async () => ({ which: recorder.baseline, result: await runBaseline(n, path) }),
+            ...(path === 'tls'
+              ? []
+              : [async () => ({ which: recorder.baseline, result: await runBaseline(n, path) })]),
           ];
           if (run % 2 === 1) tasks.reverse();
           for (const task of tasks) {
@@ -234,7 +266,7 @@ export async function benchResolution(options: {
 
     const profiles: ResolutionProfile[] = [];
     if (options.profileDir !== undefined) {
-      const path = paths.at(-1)!;
+      const path: Path = options.delayMs > 0 ? 'delayed' : 'direct';
       for (const n of new Set([sizes[0]!, largest])) {
         const name = `credexec-aws-${n}-${path}.cpuprofile`;
         await timeSpawn(
@@ -258,14 +290,15 @@ export async function benchResolution(options: {
       for (const n of sizes) {
         const recorder = recorders.get(`${n}/${path}`)!;
         const credexec = recorder.credexec.measured();
-        const baseline = recorder.baseline.measured();
+        const baseline = path === 'tls' ? undefined : recorder.baseline.measured();
         rows.push({
           n,
           path,
           delayMs: path === 'direct' ? 0 : options.delayMs,
           credexec,
-          baseline,
-          ratioToBaseline: credexec.time.medianMs / baseline.time.medianMs,
+          ...(baseline === undefined
+            ? {}
+            : { baseline, ratioToBaseline: credexec.time.medianMs / baseline.time.medianMs }),
           ratioToSmallest: credexec.time.medianMs / smallest,
         });
       }

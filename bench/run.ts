@@ -151,13 +151,14 @@ function printResolution(result: ResolutionResult): void {
         'Decrypt',
         'DDB/KMS total',
         'peak DDB/KMS',
+        'connections',
         'baseline',
         'baseline reqs',
         'vs baseline',
       ],
       result.rows.map((row) => [
         String(row.n),
-        row.path === 'direct' ? 'direct' : `+${row.delayMs} ms`,
+        row.path === 'direct' ? 'direct' : `+${row.delayMs} ms${row.path === 'tls' ? ' TLS' : ''}`,
         ms(row.credexec.time.medianMs),
         ratio(row.ratioToSmallest),
         row.credexec.cpuMs === undefined ? '-' : ms(row.credexec.cpuMs),
@@ -167,9 +168,14 @@ function printResolution(result: ResolutionResult): void {
         String(row.credexec.counts.decrypt),
         `${row.credexec.counts.dynamodbTotal}/${row.credexec.counts.kmsTotal}${row.credexec.countsStable ? '' : '*'}`,
         `${row.credexec.counts.peakDynamodb}/${row.credexec.counts.peakKms}`,
-        ms(row.baseline.time.medianMs),
-        `${row.baseline.counts.dynamodbTotal}/${row.baseline.counts.kmsTotal} (peak ${row.baseline.counts.peakDynamodb}/${row.baseline.counts.peakKms})`,
-        ratio(row.ratioToBaseline),
+        row.credexec.counts.connectionsDynamodb === undefined
+          ? '-'
+          : `${row.credexec.counts.connectionsDynamodb}/${row.credexec.counts.connectionsKms}`,
+        row.baseline === undefined ? '-' : ms(row.baseline.time.medianMs),
+        row.baseline === undefined
+          ? '-'
+          : `${row.baseline.counts.dynamodbTotal}/${row.baseline.counts.kmsTotal} (peak ${row.baseline.counts.peakDynamodb}/${row.baseline.counts.peakKms})`,
+        row.ratioToBaseline === undefined ? '-' : ratio(row.ratioToBaseline),
       ]),
     ),
   );
@@ -259,7 +265,7 @@ function targetsOf(report: Omit<BenchReport, 'targets' | 'durationMs'>): Target[
         ),
       );
     }
-    if (largest !== undefined) {
+    if (largest?.ratioToBaseline !== undefined) {
       targets.push(
         target(
           `aws +${report.resolution.delayMs} ms: ${largest.n} secrets ≤ 0.1× sequential baseline`,

@@ -69,26 +69,37 @@ test('the bench runs with tiny sizes and writes a report whose counts match the 
   t.is(resolution.delayMs, 5);
   t.deepEqual(
     resolution.rows.map((row) => `${row.n}/${row.path}`),
-    ['1/direct', '2/direct', '1/delayed', '2/delayed'],
+    ['1/direct', '2/direct', '1/delayed', '2/delayed', '1/tls', '2/tls'],
   );
   for (const row of resolution.rows) {
     const { credexec, baseline } = row;
     t.is(credexec.counts.query, row.n, `Queries for ${row.n}/${row.path}`);
     t.is(credexec.counts.decrypt, row.n, `Decrypts for ${row.n}/${row.path}`);
-    t.is(baseline.counts.query, row.n);
-    t.is(baseline.counts.decrypt, row.n);
-    t.is(baseline.counts.peakDynamodb, 1);
-    t.is(baseline.counts.peakKms, 1);
     t.true(credexec.counts.peakKms >= 1 && credexec.counts.peakKms <= row.n);
     t.true(positive(credexec.time.medianMs));
-    t.true(positive(baseline.time.medianMs));
-    t.true(positive(row.ratioToBaseline));
     // credexec loads code and spawns a process: it cannot use no CPU at all.
     t.true(positive(credexec.cpuMs!), `credexec CPU for ${row.n}/${row.path}`);
     t.true(credexec.serverCpuMs! >= 0);
+    if (row.path === 'direct') {
+      t.is(credexec.counts.connectionsKms, undefined);
+    } else {
+      // Every connection to the delay proxy is counted; keep-alive means no more than requests.
+      t.true(credexec.counts.connectionsKms! >= 1 && credexec.counts.connectionsKms! <= row.n);
+      t.true(credexec.counts.connectionsDynamodb! >= 1);
+    }
+    if (row.path === 'tls') {
+      t.is(baseline, undefined, 'no in-process baseline over TLS');
+      continue;
+    }
+    t.is(baseline!.counts.query, row.n);
+    t.is(baseline!.counts.decrypt, row.n);
+    t.is(baseline!.counts.peakDynamodb, 1);
+    t.is(baseline!.counts.peakKms, 1);
+    t.true(positive(baseline!.time.medianMs));
+    t.true(positive(row.ratioToBaseline!));
     if (row.path === 'delayed') {
       // Every request waits for the delay, so the sequential baseline cannot be faster than that.
-      t.true(baseline.time.medianMs >= 2 * row.n * 5);
+      t.true(baseline!.time.medianMs >= 2 * row.n * 5);
     }
   }
 
