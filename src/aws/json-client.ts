@@ -147,7 +147,8 @@ export class AwsJsonClient {
     this.#path = `${endpoint.pathname.replace(/\/$/, '')}/`;
     this.#now = options.now ?? Date.now;
     this.#sleep =
-      options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms).unref()));
+      // A backoff may be the only thing pending (one secret, throttled): it keeps the process up.
+      options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
     this.#agent =
       options.agent ??
       (endpoint.protocol === 'https:'

@@ -206,3 +206,17 @@ test.serial(
     t.true(direct.stdout.startsWith('6 latest-0,latest-1,latest-2,latest-3,latest-4,value-9'));
   },
 );
+
+test.serial(
+  'a throttled Decrypt is retried after a backoff and the command still runs',
+  async (t) => {
+    // With one secret the backoff timer is all that is pending: it must keep credexec alive.
+    fixture.kms.throttleNext(2);
+    t.teardown(() => fixture.kms.clearFaults());
+    const result = await launch('throttled.env', ['VAR_T=secret-3@1']);
+    t.is(result.exitCode, 0, result.stderr);
+    t.is(result.stderr, '');
+    t.is(result.stdout, '1 value-3\n');
+    t.is(fixture.kms.count('Decrypt'), 3);
+  },
+);
