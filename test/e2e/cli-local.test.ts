@@ -9,7 +9,8 @@ import {
 } from 'node:fs';
 import { join } from 'node:path';
 import test from 'ava';
-import { runCli, tempLocalDir, type CliResult } from '../support/cli.js';
+import { execa } from 'execa';
+import { BIN, runCli, tempLocalDir, type CliResult } from '../support/cli.js';
 
 const CANARY = 'canary-Zq8-never-print-me';
 
@@ -341,4 +342,23 @@ test('no secret value ever reaches stderr, even with CREDEXEC_DEBUG set', async 
     for (const output of outputs) t.false(output.stderr.includes(CANARY), output.stderr);
     t.true(outputs.slice(1).every((output) => output.exitCode === 1));
   });
+});
+
+test('should credexec ever stop with work unfinished, it exits 1 and says so', async (t) => {
+  const local = tempLocalDir();
+  t.teardown(local.cleanup);
+  // A preload makes every fs.readFile hang: reading the manifest never finishes and nothing else
+  // keeps the process alive.
+  const preload = join(local.dir, 'hang-readfile.cjs');
+  writeFileSync(preload, "require('node:fs').readFile = () => undefined;\n");
+  writeFileSync(join(local.dir, 'm.env'), 'A=a\n');
+  const result = await execa(process.execPath, ['-r', preload, BIN, '-m', 'm.env', '--', 'true'], {
+    env: local.env,
+    extendEnv: false,
+    cwd: local.dir,
+    reject: false,
+  });
+  t.is(result.exitCode, 1);
+  t.is(result.stderr, 'credexec: internal error: stopped with work unfinished');
+  t.is(result.stdout, '');
 });
