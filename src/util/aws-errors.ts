@@ -22,11 +22,14 @@ function field(error: unknown, key: string): unknown {
     : undefined;
 }
 
-/** The AWS error code (`ConditionalCheckFailedException`, …) or the SDK error class name. */
+/**
+ * The AWS error code (`ConditionalCheckFailedException`, …), the SDK error class name, or for a
+ * plain Node error its code (`ECONNRESET`, `DEPTH_ZERO_SELF_SIGNED_CERT`, …).
+ */
 export function awsErrorCode(error: unknown): string | undefined {
   const name = field(error, 'name');
   if (typeof name === 'string' && name !== '' && name !== 'Error') return name;
-  const code = field(error, 'Code') ?? field(error, '__type');
+  const code = field(error, 'Code') ?? field(error, '__type') ?? field(error, 'code');
   return typeof code === 'string' && code !== '' ? code.replace(/^.*#/, '') : undefined;
 }
 
