@@ -50,7 +50,9 @@ const RULES: readonly Rule[] = [
   ],
   ['SDK: serializing requests', named(/^serializeRequest$/)],
   ['SDK: parsing responses', named(/^(deserializeResponse|collectBody|streamCollector.*)$/)],
-  ['credexec: envelope decrypt', named(/^(decryptItem|openCredential)$/)],
+  // openCredential is the pure envelope step (HMAC check, AES-CTR); decryptItem would also
+  // cover the KMS call it makes.
+  ['credexec: envelope (HMAC check, AES-CTR)', named(/^openCredential$/)],
   [
     'Node internals: HTTP, sockets, streams, fs',
     leaf((frame) => frame.url.startsWith('node:') || /internal\//.test(frame.url)),
