@@ -171,7 +171,7 @@ export async function openAwsBackend(
     store,
     keys: new AwsKmsKeyService(kms, kmsRegion),
     setup: (options) => store.setup(options),
-    // The launcher calls this before it starts the command, so that a resident credexec does
+    // The launcher calls this as soon as it has started the command, so that a resident credexec does
     // not hold dozens of idle keep-alive connections to DynamoDB and KMS for the child's life.
     close: () => release(config),
   };

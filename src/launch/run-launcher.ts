@@ -196,9 +196,10 @@ export async function runLauncher(
       );
       return { signal: first };
     }
-    // Nothing more to fetch: let go of network connections before the long wait on the child.
-    source.close?.();
     const child = await spawnChild(options.command, options.args, first.env);
+    // Nothing more to fetch: let go of network connections before the long wait on the child,
+    // once the command is on its way (closing sockets costs a little; they are close-on-exec).
+    source.close?.();
     wipeResolutions(first.resolutions);
     const forward = forwarder(child, io, files);
     relay.setHandler(forward);
@@ -206,6 +207,7 @@ export async function runLauncher(
     for (const signal of queued) forward(signal);
     return await child.exited;
   } finally {
+    source.close?.();
     files.remove();
     relay.close();
   }

@@ -16,7 +16,7 @@ export const DEFAULT_LOOKUP_CONCURRENCY = 64;
 export interface ResolveSource {
   readonly store: Pick<CredentialStore, 'description' | 'getMany' | 'getLatest'>;
   readonly keys: KeyService;
-  /** Called by the launcher once resolution is over, before the command starts. */
+  /** Called by the launcher once resolution is over, right after the command starts. */
   close?(): void;
 }
 

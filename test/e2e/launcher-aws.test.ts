@@ -155,7 +155,8 @@ test.serial('credexec holds no connection to DynamoDB or KMS while the command r
   t.teardown(() => fixture.kms.clearFaults());
   // The child counts its parent's (credexec's) open sockets above stdio, which the test harness
   // connects through socket pairs.
-  const script = "ls -l /proc/$PPID/fd | awk '$9 > 2 && /socket:/' | wc -l";
+  // credexec closes them right after starting the command: look a moment later.
+  const script = "sleep 0.3; ls -l /proc/$PPID/fd | awk '$9 > 2 && /socket:/' | wc -l";
   fixture.resetCounters();
   const result = await startCli(['-m', 'sockets.env', '--', 'sh', '-c', script], {
     env: cleanEnv(fixture.env),
