@@ -126,9 +126,15 @@ function serviceError(response: Response, attempts: number): AwsJsonError {
   return error;
 }
 
+interface Transport {
+  readonly agent: HttpAgent | HttpsAgent;
+  readonly request: typeof httpRequest;
+}
+
 export class AwsJsonClient {
   readonly #options: JsonClientOptions;
-  readonly #agent: HttpAgent | HttpsAgent | Promise<HttpsAgent>;
+  /** The agent and request function of the endpoint's protocol, settled once (https lazily). */
+  readonly #transport: Transport | Promise<Transport>;
   readonly #host: string;
   readonly #path: string;
   readonly #now: () => number;
@@ -149,18 +155,19 @@ export class AwsJsonClient {
     this.#sleep =
       // A backoff may be the only thing pending (one secret, throttled): it keeps the process up.
       options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
-    this.#agent =
-      options.agent ??
-      (endpoint.protocol === 'https:'
-        ? import('node:https').then(
-            ({ Agent }) =>
+    this.#transport =
+      endpoint.protocol === 'https:'
+        ? import('node:https').then(({ Agent, request }) => ({
+            request,
+            agent:
+              options.agent ??
               new Agent({
                 keepAlive: true,
                 maxSockets: TLS_CONNECTIONS_PER_SERVICE,
                 ...(options.ca === undefined ? {} : { ca: options.ca }),
               }),
-          )
-        : new HttpAgent({ keepAlive: true }));
+          }))
+        : { request: httpRequest, agent: options.agent ?? new HttpAgent({ keepAlive: true }) };
   }
 
   /** `operation` is the X-Amz-Target suffix: `Query`, `BatchGetItem`, `Decrypt`. */
@@ -198,9 +205,9 @@ export class AwsJsonClient {
   }
 
   destroy(): void {
-    const agent = this.#agent;
-    if (agent instanceof Promise) void agent.then((resolved) => resolved.destroy());
-    else agent.destroy();
+    const transport = this.#transport;
+    if (transport instanceof Promise) void transport.then(({ agent }) => agent.destroy());
+    else transport.agent.destroy();
   }
 
   /** Full jitter, as the SDK's standard retry mode: random × 2^retry × base, at most 20 s. */
@@ -238,9 +245,7 @@ export class AwsJsonClient {
       credentials,
       now: new Date(this.#now() + this.#clockOffsetMs),
     });
-    const agent = await this.#agent;
-    const requestFn =
-      options.endpoint.protocol === 'https:' ? (await import('node:https')).request : httpRequest;
+    const { agent, request: requestFn } = await this.#transport;
     return new Promise<Response>((resolve, reject) => {
       let settled = false;
       const finish = (error: Error | undefined, response?: Response) => {

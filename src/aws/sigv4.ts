@@ -29,21 +29,29 @@ export interface SignInput {
 
 const ALGORITHM = 'AWS4-HMAC-SHA256';
 
-/** Keys are derived once per secret, day, region and service; a process needs a handful. */
-const signingKeys = new Map<string, Buffer>();
-const MAX_CACHED_KEYS = 50;
+/**
+ * Derived keys, per credentials object and day/region/service: a process signs with a handful.
+ * Keyed by the object (static keys and each refresh from a provider are one object each) so that
+ * signing neither re-derives nor hashes the secret per request, and nothing outlives the keys.
+ */
+const signingKeys = new WeakMap<AwsCredentials, Map<string, Buffer>>();
 
 function hmac(key: string | Buffer, data: string): Buffer {
   return createHmac('sha256', key).update(data, 'utf8').digest();
 }
 
-function signingKey(secret: string, day: string, region: string, service: string): Buffer {
-  const cacheKey = `${createHash('sha256').update(secret).digest('hex')}\0${day}\0${region}\0${service}`;
-  let key = signingKeys.get(cacheKey);
+function signingKey(credentials: AwsCredentials, day: string, region: string, service: string) {
+  let keys = signingKeys.get(credentials);
+  if (keys === undefined) {
+    keys = new Map();
+    signingKeys.set(credentials, keys);
+  }
+  const scope = `${day}\0${region}\0${service}`;
+  let key = keys.get(scope);
   if (key === undefined) {
-    key = hmac(hmac(hmac(hmac(`AWS4${secret}`, day), region), service), 'aws4_request');
-    if (signingKeys.size >= MAX_CACHED_KEYS) signingKeys.clear();
-    signingKeys.set(cacheKey, key);
+    const secret = `AWS4${credentials.secretAccessKey}`;
+    key = hmac(hmac(hmac(hmac(secret, day), region), service), 'aws4_request');
+    keys.set(scope, key);
   }
   return key;
 }
@@ -92,7 +100,7 @@ export function signRequest(input: SignInput): Record<string, string> {
     scope,
     createHash('sha256').update(canonicalRequest, 'utf8').digest('hex'),
   ].join('\n');
-  const key = signingKey(input.credentials.secretAccessKey, day, input.region, input.service);
+  const key = signingKey(input.credentials, day, input.region, input.service);
   const signature = createHmac('sha256', key).update(stringToSign, 'utf8').digest('hex');
   headers.authorization = `${ALGORITHM} Credential=${input.credentials.accessKeyId}/${scope}, SignedHeaders=${signedHeaders}, Signature=${signature}`;
   return headers;

@@ -126,7 +126,6 @@ export async function openAwsBackend(
 ): Promise<Backend> {
   const config = awsClientConfig(settings, env);
   const plan = await readPlan(config, env);
-  const sdkApis = lazySdkApis(config);
   let dynamodb: DynamoDbApi;
   let kms: KmsApi;
   let region: string;
@@ -143,6 +142,7 @@ export async function openAwsBackend(
     kms = sdk.kmsApiOf(clients.kms);
   } else {
     const direct = directFor(config, plan);
+    const sdkApis = lazySdkApis(config);
     region = plan.dynamodb.region;
     kmsRegion = plan.kms.region;
     const viaSdk = <K extends keyof DynamoDbApi>(name: K): DynamoDbApi[K] =>
