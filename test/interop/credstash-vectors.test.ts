@@ -1,6 +1,3 @@
-import { readFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { PutItemCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
 import test from 'ava';
 import { awsClients } from '../../src/aws/sdk-clients.js';
@@ -8,36 +5,17 @@ import { resolveSettings } from '../../src/backends/settings.js';
 import { IntegrityError } from '../../src/errors.js';
 import { getSecret, getAllSecrets } from '../../src/secrets/read-secrets.js';
 import { startAwsFixture, type AwsFixture } from '../support/aws-fixture.js';
+import { loadVectors, type CredstashVector } from '../support/vectors.js';
 
 /**
  * Items written by Python credstash, loaded into DynamoDB exactly as credstash stored them, must
- * read back through the aws backend (SPEC §2, §3). In CI the vectors sit beside the repository.
+ * read back through the aws backend (SPEC §2, §3). The vectors are in test/fixtures.
  */
-const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const vectorsPath = join(repoRoot, '..', 'shared', 'vectors', 'credstash-items.json');
-
-interface Vector {
-  id: string;
+type Vector = Omit<CredstashVector, 'item'> & {
   item: Record<string, { S: string } | { B: string }>;
-  context: Record<string, string>;
-  dataKey: string;
-  plaintext: string | null;
-  expect: 'ok' | 'integrity-error';
-}
+};
 
-function loadVectors(): Vector[] {
-  let text: string;
-  try {
-    text = readFileSync(vectorsPath, 'utf8');
-  } catch (error: unknown) {
-    throw new Error(`credstash vectors are missing at ${vectorsPath}; they are required`, {
-      cause: error,
-    });
-  }
-  return (JSON.parse(text) as { vectors: Vector[] }).vectors;
-}
-
-const vectors = loadVectors();
+const vectors = loadVectors() as Vector[];
 
 function sdkItem(item: Vector['item']): Record<string, AttributeValue> {
   const converted: Record<string, AttributeValue> = {};

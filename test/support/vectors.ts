@@ -8,8 +8,8 @@ import type { WireAttributeMap } from '../../src/stores/item.js';
 
 export const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
-/** shared/ sits beside the repository (in sessions and in CI's clean clone). */
-export const VECTORS_PATH = join(REPO_ROOT, '..', 'shared', 'vectors', 'credstash-items.json');
+/** Items written by the real Python credstash; test/fixtures/README.md says how they were made. */
+export const VECTORS_PATH = join(REPO_ROOT, 'test', 'fixtures', 'credstash-items.json');
 
 export interface CredstashVector {
   readonly id: string;
