@@ -12,7 +12,8 @@ export type ErrorCode =
   | 'SETUP_REQUIRED'
   | 'MANIFEST'
   | 'RESOLVE'
-  | 'SPAWN';
+  | 'SPAWN'
+  | 'NOT_TEXT';
 
 export class CredexecError extends Error {
   readonly code: ErrorCode;
@@ -97,6 +98,31 @@ export class CredentialKeyError extends CredexecError {
     this.credential = name;
     this.version = version;
     this.reason = cause.reason;
+  }
+}
+
+/** Why a value cannot be turned into text. */
+export type NotTextReason = 'nul' | 'invalid-utf8';
+
+/**
+ * A value that is not valid UTF-8 without NUL cannot become an environment variable or a line of
+ * a text format (SPEC §6). Not an integrity failure: the stored bytes are intact, they are just
+ * not text. `hint` says what to use instead (`"file": true`, `get -n`).
+ */
+export class NotTextError extends CredexecError {
+  readonly credential: string;
+  readonly version: string;
+  readonly reason: NotTextReason;
+
+  constructor(name: string, version: string, reason: NotTextReason, what: string, hint: string) {
+    const problem = reason === 'nul' ? 'contains a NUL byte' : 'is not valid UTF-8';
+    super(
+      'NOT_TEXT',
+      `credential ${describeCredential(name, version)} ${problem}, so it cannot be ${what}; ${hint}`,
+    );
+    this.credential = name;
+    this.version = version;
+    this.reason = reason;
   }
 }
 

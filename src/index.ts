@@ -37,7 +37,9 @@ export {
   VersionExistsError,
   SetupRequiredError,
   MultipleFailuresError,
+  NotTextError,
   type ErrorCode,
+  type NotTextReason,
 } from './errors.js';
 export {
   runLauncher,
