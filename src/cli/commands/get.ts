@@ -6,6 +6,7 @@ import { hasWildcard } from '../../secrets/wildcard.js';
 import { words, type CommandContext } from '../command-context.js';
 import type { GlobalArguments } from '../global-options.js';
 import { CONTEXT_POSITIONAL } from '../option-specs.js';
+import { requireOpenStdout, writeStdout } from '../output.js';
 
 interface GetArguments extends GlobalArguments {
   readonly name: string;
@@ -24,15 +25,20 @@ export function formatOption() {
   } as const;
 }
 
-/** Decode, format, write, and wipe the plaintext buffers. */
-export function writeSecrets(
+/** Decode, format, write, and wipe the plaintext buffers once the write has completed. */
+export async function writeSecrets(
   context: CommandContext,
-  values: Map<string, Buffer>,
+  values: ReadonlyMap<string, Buffer>,
   format: OutputFormat,
-): void {
+): Promise<void> {
   try {
     const entries = [...values].map(([name, value]) => [name, value.toString('utf8')] as const);
-    context.io.stdout.write(formatSecrets(entries, format));
+    const text = Buffer.from(formatSecrets(entries, format), 'utf8');
+    try {
+      await writeStdout(context.io, text);
+    } finally {
+      text.fill(0);
+    }
   } finally {
     for (const value of values.values()) value.fill(0);
   }
@@ -59,6 +65,7 @@ export function getCommand(context: CommandContext): CommandModule<GlobalArgumen
         .option('format', formatOption()),
     handler: async (argv) => {
       const encryptionContext = parseContext(words(argv.context));
+      requireOpenStdout(context.io);
       const backend = await context.openBackend(argv);
       if (hasWildcard(argv.name)) {
         const values = await getAllSecrets(backend, {
@@ -66,16 +73,17 @@ export function getCommand(context: CommandContext): CommandModule<GlobalArgumen
           version: argv.version,
           context: encryptionContext,
         });
-        writeSecrets(context, values, argv.format);
+        await writeSecrets(context, values, argv.format);
         return;
       }
+      // The value's own bytes, whatever they are: `get` is not a text format.
       const value = await getSecret(backend, {
         name: argv.name,
         version: argv.version,
         context: encryptionContext,
       });
       try {
-        context.io.stdout.write(argv.noline ? value : Buffer.concat([value, Buffer.from('\n')]));
+        await writeStdout(context.io, value, argv.noline ? '' : '\n');
       } finally {
         value.fill(0);
       }
