@@ -295,3 +295,37 @@ test('an error message to a stderr whose reader has gone never becomes a crash',
     t.deepEqual([run.code, run.signal, run.stdout.toString()], [code, null, ''], args.join(' '));
   }
 });
+
+const V1 = '0000000000000000001';
+
+test('get -n and get print any bytes exactly, while every text format refuses a value that is not text', async (t) => {
+  const store = await withStore(t);
+  const binary = Buffer.from([0xff, 0xfe, 0x41, 0x80]);
+  await store.put('bin', binary);
+  await store.put('nul', Buffer.from('a\0b'));
+  await store.put('ok', 'fine');
+  t.true((await runToSlowReader(['get', '-n', 'bin'], store)).stdout.equals(binary));
+  t.true((await runToSlowReader(['get', 'nul'], store)).stdout.equals(Buffer.from('a\0b\n')));
+  for (const format of ['json', 'yaml', 'csv', 'dotenv']) {
+    const one = await runToSlowReader(['get', 'bi*', '-f', format], store);
+    t.deepEqual(
+      [one.code, one.stdout.toString(), one.stderr],
+      [
+        1,
+        '',
+        `credexec: credential "bin" version ${V1} is not valid UTF-8, so it cannot be printed as ${format}; use get -n, which prints its exact bytes\n`,
+      ],
+    );
+    const all = await runToSlowReader(['getall', '-f', format], store);
+    t.deepEqual(
+      [all.code, all.stdout.toString(), all.stderr],
+      [
+        1,
+        '',
+        `credexec: getall failed for 2 credential(s):\n` +
+          `  bin: credential "bin" version ${V1} is not valid UTF-8, so it cannot be printed as ${format}; use get -n, which prints its exact bytes\n` +
+          `  nul: credential "nul" version ${V1} contains a NUL byte, so it cannot be printed as ${format}; use get -n, which prints its exact bytes\n`,
+      ],
+    );
+  }
+});

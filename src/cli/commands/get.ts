@@ -1,7 +1,14 @@
 import type { CommandModule } from 'yargs';
 import { parseContext } from '../../envelope/context.js';
-import { formatSecrets, OUTPUT_FORMATS, type OutputFormat } from '../../format/secrets-output.js';
-import { getAllSecrets, getSecret } from '../../secrets/read-secrets.js';
+import { MultipleFailuresError, type CredentialFailure } from '../../errors.js';
+import {
+  formatSecrets,
+  OUTPUT_FORMATS,
+  type OutputFormat,
+  type SecretEntries,
+} from '../../format/secrets-output.js';
+import { getAllSecrets, getSecret, type SecretVersion } from '../../secrets/read-secrets.js';
+import { valueAsText } from '../../secrets/value-text.js';
 import { hasWildcard } from '../../secrets/wildcard.js';
 import { words, type CommandContext } from '../command-context.js';
 import type { GlobalArguments } from '../global-options.js';
@@ -25,22 +32,43 @@ export function formatOption() {
   } as const;
 }
 
+/** Turn each value into text for `format`, or fail naming every credential that is not text. */
+function textEntries(
+  values: ReadonlyMap<string, SecretVersion>,
+  format: OutputFormat,
+  action: string,
+): SecretEntries {
+  const use = { what: `printed as ${format}`, hint: 'use get -n, which prints its exact bytes' };
+  const entries: (readonly [string, string])[] = [];
+  const failures: CredentialFailure[] = [];
+  for (const secret of values.values()) {
+    try {
+      entries.push([secret.name, valueAsText(secret.value, secret, use)]);
+    } catch (error: unknown) {
+      failures.push({ credential: secret.name, error });
+    }
+  }
+  if (failures.length === 1) throw failures[0]!.error;
+  if (failures.length > 1) throw new MultipleFailuresError(action, failures);
+  return entries;
+}
+
 /** Decode, format, write, and wipe the plaintext buffers once the write has completed. */
 export async function writeSecrets(
   context: CommandContext,
-  values: ReadonlyMap<string, Buffer>,
+  values: ReadonlyMap<string, SecretVersion>,
   format: OutputFormat,
+  action: string,
 ): Promise<void> {
   try {
-    const entries = [...values].map(([name, value]) => [name, value.toString('utf8')] as const);
-    const text = Buffer.from(formatSecrets(entries, format), 'utf8');
+    const text = Buffer.from(formatSecrets(textEntries(values, format, action), format), 'utf8');
     try {
       await writeStdout(context.io, text);
     } finally {
       text.fill(0);
     }
   } finally {
-    for (const value of values.values()) value.fill(0);
+    for (const { value } of values.values()) value.fill(0);
   }
 }
 
@@ -73,7 +101,7 @@ export function getCommand(context: CommandContext): CommandModule<GlobalArgumen
           version: argv.version,
           context: encryptionContext,
         });
-        await writeSecrets(context, values, argv.format);
+        await writeSecrets(context, values, argv.format, `get ${argv.name}`);
         return;
       }
       // The value's own bytes, whatever they are: `get` is not a text format.

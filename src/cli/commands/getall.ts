@@ -37,7 +37,7 @@ export function getAllCommand(
         version: argv.version,
         context: encryptionContext,
       });
-      await writeSecrets(context, values, argv.format);
+      await writeSecrets(context, values, argv.format, 'getall');
     },
   };
 }
