@@ -1,7 +1,9 @@
 import type { Backend, BackendOptions } from './backends/backend.js';
 import { openBackend } from './backends/open-backend.js';
 import { parseDigestName } from './envelope/digests.js';
+import { MultipleFailuresError, type CredentialFailure } from './errors.js';
 import * as secrets from './secrets/index.js';
+import { valueAsText } from './secrets/value-text.js';
 import type { StoreSetupOptions, StoreSetupResult } from './stores/credential-store.js';
 import type { CredentialRef } from './stores/item.js';
 
@@ -50,27 +52,63 @@ export async function putSecret(options: PutSecretOptions): Promise<CredentialRe
   });
 }
 
-/** The value (UTF-8) of the latest or the given version. */
+/** Where the library's strings go, for the message of a value that is not text. */
+const AS_STRING = { what: 'returned as a string', hint: 'use getSecretBytes' };
+
+/**
+ * The value of the latest or the given version, as a string. A value that is not valid UTF-8, or
+ * contains NUL, is refused with a NotTextError (never changed): read it with getSecretBytes.
+ */
 export async function getSecret(options: ConnectionOptions & secrets.GetInput): Promise<string> {
-  const value = await secrets.getSecret(await connect(options), options);
+  const secret = await secrets.readSecret(await connect(options), options);
   try {
-    return value.toString('utf8');
+    return valueAsText(secret.value, secret, AS_STRING);
   } finally {
-    value.fill(0);
+    secret.value.fill(0);
   }
 }
 
-/** Every credential (or those matching `pattern`), name → value, sorted by name. */
+/** The value's bytes, whatever they are. The caller owns the buffer: `fill(0)` it when done. */
+export async function getSecretBytes(
+  options: ConnectionOptions & secrets.GetInput,
+): Promise<Buffer> {
+  return (await secrets.readSecret(await connect(options), options)).value;
+}
+
+/**
+ * Every credential (or those matching `pattern`), name → value, sorted by name. Values that are
+ * not text fail the call, naming each such credential (NotTextError, or MultipleFailuresError
+ * for several): read those with getSecretBytes or getAllSecretsBytes.
+ */
 export async function getAllSecrets(
   options: ConnectionOptions & secrets.GetAllInput = {},
 ): Promise<Record<string, string>> {
   const values = await secrets.getAllSecrets(await connect(options), options);
-  const result: Record<string, string> = {};
-  for (const [name, value] of values) {
-    result[name] = value.toString('utf8');
-    value.fill(0);
+  try {
+    const entries: [string, string][] = [];
+    const failures: CredentialFailure[] = [];
+    for (const secret of values.values()) {
+      try {
+        entries.push([secret.name, valueAsText(secret.value, secret, AS_STRING)]);
+      } catch (error: unknown) {
+        failures.push({ credential: secret.name, error });
+      }
+    }
+    if (failures.length === 1) throw failures[0]!.error;
+    if (failures.length > 1) throw new MultipleFailuresError('getAllSecrets', failures);
+    // fromEntries makes every name an own property, `__proto__` included.
+    return Object.fromEntries(entries);
+  } finally {
+    for (const { value } of values.values()) value.fill(0);
   }
-  return result;
+}
+
+/** getAllSecrets with every value's bytes; the caller owns the buffers (`fill(0)` them). */
+export async function getAllSecretsBytes(
+  options: ConnectionOptions & secrets.GetAllInput = {},
+): Promise<Record<string, Buffer>> {
+  const values = await secrets.getAllSecrets(await connect(options), options);
+  return Object.fromEntries([...values.values()].map(({ name, value }) => [name, value]));
 }
 
 export async function listSecrets(

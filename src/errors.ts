@@ -13,7 +13,8 @@ export type ErrorCode =
   | 'MANIFEST'
   | 'RESOLVE'
   | 'SPAWN'
-  | 'NOT_TEXT';
+  | 'NOT_TEXT'
+  | 'OUTPUT';
 
 export class CredexecError extends Error {
   readonly code: ErrorCode;
@@ -123,6 +124,23 @@ export class NotTextError extends CredexecError {
     this.credential = name;
     this.version = version;
     this.reason = reason;
+  }
+}
+
+/**
+ * credexec's own output could not be written. `errno` is the system's code (`EPIPE`: the reader
+ * has gone; `ENOSPC`, `EIO`, …), or `EBADF` when standard output was closed before credexec ran.
+ */
+export class OutputError extends CredexecError {
+  readonly errno: string;
+
+  constructor(errno: string, options?: { cause?: unknown }) {
+    super(
+      'OUTPUT',
+      errno === 'EBADF' ? 'standard output is closed' : `cannot write to standard output: ${errno}`,
+      options,
+    );
+    this.errno = errno;
   }
 }
 

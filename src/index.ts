@@ -1,7 +1,9 @@
 export {
   putSecret,
   getSecret,
+  getSecretBytes,
   getAllSecrets,
+  getAllSecretsBytes,
   listSecrets,
   deleteSecrets,
   setup,

@@ -1,6 +1,7 @@
 import { promises as fs } from 'node:fs';
 import { homedir } from 'node:os';
 import { UsageError } from '../errors.js';
+import { guardStream, processStdoutIsClosed } from './output.js';
 
 /** The process's streams, injectable so commands can be driven from tests. */
 export interface CliIo {
@@ -10,22 +11,26 @@ export interface CliIo {
   };
   readonly stdout: NodeJS.WritableStream;
   readonly stderr: NodeJS.WritableStream;
+  /** Was standard output closed when credexec started? Absent: never. */
+  readonly stdoutIsClosed?: () => boolean;
 }
 
 /**
  * The real streams, created on first use: merely touching `process.stdin` builds a stream (and
- * for a terminal, a tty handle), which the launcher never needs and should not pay for.
+ * for a terminal, a tty handle), which the launcher never needs and should not pay for. stdout
+ * and stderr come guarded, so that a write error never surfaces as an uncaught exception.
  */
 export const processIo: CliIo = {
   get stdin() {
     return process.stdin;
   },
   get stdout() {
-    return process.stdout;
+    return guardStream(process.stdout);
   },
   get stderr() {
-    return process.stderr;
+    return guardStream(process.stderr);
   },
+  stdoutIsClosed: processStdoutIsClosed,
 };
 
 export async function readAll(stream: NodeJS.ReadableStream): Promise<Buffer> {

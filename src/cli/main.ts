@@ -1,13 +1,15 @@
 import { readFileSync } from 'node:fs';
 import { openBackend } from '../backends/open-backend.js';
 import type { Environment } from '../backends/settings.js';
-import { CredexecError, UsageError, messageOf } from '../errors.js';
+import { CredexecError, OutputError, UsageError, messageOf } from '../errors.js';
+import { dieOfSignal, signalExitCode } from '../launch/die-of-signal.js';
 import type { CommandContext } from './command-context.js';
 import { runLauncherCommand } from './commands/run.js';
 import { ExitCode } from './exit-codes.js';
 import { backendOptionsFrom } from './global-options.js';
 import { processIo, type CliIo } from './io.js';
 import { parseLaunchArguments } from './launch-arguments.js';
+import { requireOpenStdout, writeStdout } from './output.js';
 
 /** Defined by scripts/bundle-cli.js in the bundled CLI; not defined under tsc or tsx. */
 declare const CREDEXEC_VERSION: string | undefined;
@@ -17,6 +19,18 @@ export function packageVersion(): string {
   if (typeof CREDEXEC_VERSION === 'string') return CREDEXEC_VERSION;
   const text = readFileSync(new URL('../../package.json', import.meta.url), 'utf8');
   return (JSON.parse(text) as { version: string }).version;
+}
+
+/**
+ * The reader of stdout has gone: end as `cat` does, killed by SIGPIPE, so that a shell sees 141
+ * (or `set -o pipefail` ignores it as it would for cat). Node starts with SIGPIPE ignored; adding
+ * a listener and removing it again (dieOfSignal removes them) puts back the default action.
+ * With injected streams there is no process to kill: the status alone.
+ */
+function brokenPipe(io: CliIo): number {
+  if (io !== processIo) return signalExitCode('SIGPIPE');
+  process.on('SIGPIPE', () => undefined);
+  return dieOfSignal('SIGPIPE');
 }
 
 /** Map a failure to the status SPEC §4 gives it; only the CLI decides exit codes. */
@@ -49,10 +63,6 @@ export interface MainOptions {
 export async function main(args: readonly string[], options: MainOptions = {}): Promise<number> {
   const io = options.io ?? processIo;
   const env = options.env ?? process.env;
-  if (args.length === 1 && (args[0] === '--version' || args[0] === '-V')) {
-    io.stdout.write(`${packageVersion()}\n`);
-    return ExitCode.OK;
-  }
   let exitCode: number = ExitCode.OK;
   const context: CommandContext = {
     io,
@@ -63,6 +73,11 @@ export async function main(args: readonly string[], options: MainOptions = {}): 
     },
   };
   try {
+    if (args.length === 1 && (args[0] === '--version' || args[0] === '-V')) {
+      requireOpenStdout(io);
+      await writeStdout(io, `${packageVersion()}\n`);
+      return ExitCode.OK;
+    }
     // The launcher runs on every service start: its common form skips loading yargs.
     const launch = parseLaunchArguments(args);
     if (launch !== undefined) {
@@ -72,6 +87,7 @@ export async function main(args: readonly string[], options: MainOptions = {}): 
     const { runYargsCli } = await import('./yargs-cli.js');
     return (await runYargsCli(args, context)) ? ExitCode.OK : exitCode;
   } catch (error: unknown) {
+    if (error instanceof OutputError && error.errno === 'EPIPE') return brokenPipe(io);
     reportError(io, env, error);
     return exitCodeFor(error);
   }

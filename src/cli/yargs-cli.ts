@@ -12,6 +12,7 @@ import { defaultRunCommand, runCommand } from './commands/run.js';
 import { setupCommand } from './commands/setup.js';
 import { withGlobalOptions } from './global-options.js';
 import { markStdinArguments } from './io.js';
+import { requireOpenStdout, writeStdout } from './output.js';
 
 /** The full CLI: every command, help and validation. Loaded on demand (yargs is heavy). */
 function buildParser(args: readonly string[], context: CommandContext) {
@@ -60,15 +61,15 @@ export async function runYargsCli(
   args: readonly string[],
   context: CommandContext,
 ): Promise<boolean> {
-  let helpShown = false;
+  let help: string | undefined;
   const marked = markStdinArguments(args);
   await buildParser(marked, context).parseAsync(marked, {}, (error, _argv, output) => {
     // yargs hands help and validation text here instead of printing it.
-    if (output && !error) {
-      helpShown = true;
-      context.io.stdout.write(`${output}\n`);
-    }
+    if (output && !error) help = output;
     if (output && error) context.io.stderr.write(`${output}\n\n`);
   });
-  return helpShown;
+  if (help === undefined) return false;
+  requireOpenStdout(context.io);
+  await writeStdout(context.io, `${help}\n`);
+  return true;
 }

@@ -1,5 +1,12 @@
 export { putSecret, type PutInput } from './put-secret.js';
-export { getSecret, getAllSecrets, type GetInput, type GetAllInput } from './read-secrets.js';
+export {
+  getSecret,
+  getAllSecrets,
+  readSecret,
+  type GetInput,
+  type GetAllInput,
+  type SecretVersion,
+} from './read-secrets.js';
 export {
   listSecrets,
   listNames,

@@ -3,7 +3,7 @@ import { EMPTY_CONTEXT, type EncryptionContext } from '../envelope/context.js';
 import { padVersion } from '../envelope/version.js';
 import { MultipleFailuresError, NotFoundError, type CredentialFailure } from '../errors.js';
 import { DEFAULT_DECRYPT_CONCURRENCY } from '../keys/key-service.js';
-import type { CredentialItem } from '../stores/item.js';
+import type { CredentialItem, CredentialRef } from '../stores/item.js';
 import { settleWithConcurrency } from '../util/concurrency.js';
 import { decryptItem } from './decrypt-item.js';
 import { validateName } from './put-secret.js';
@@ -16,8 +16,13 @@ export interface GetInput {
   readonly context?: EncryptionContext;
 }
 
-/** Fetch and decrypt one credential version (latest by default). */
-export async function getSecret(backend: Backend, input: GetInput): Promise<Buffer> {
+/** A decrypted credential version; the caller wipes `value` (`fill(0)`) when done with it. */
+export interface SecretVersion extends CredentialRef {
+  readonly value: Buffer;
+}
+
+/** Fetch and decrypt one credential version (latest by default), with the version it is. */
+export async function readSecret(backend: Backend, input: GetInput): Promise<SecretVersion> {
   validateName(input.name);
   const version = input.version === undefined ? undefined : padVersion(input.version);
   const item =
@@ -25,7 +30,13 @@ export async function getSecret(backend: Backend, input: GetInput): Promise<Buff
       ? await backend.store.getLatest(input.name)
       : await backend.store.get({ name: input.name, version });
   if (item === undefined) throw new NotFoundError(input.name, version, backend.store.description);
-  return decryptItem(backend.keys, item, input.context ?? EMPTY_CONTEXT);
+  const value = await decryptItem(backend.keys, item, input.context ?? EMPTY_CONTEXT);
+  return { name: item.name, version: item.version, value };
+}
+
+/** Fetch and decrypt one credential version (latest by default). */
+export async function getSecret(backend: Backend, input: GetInput): Promise<Buffer> {
+  return (await readSecret(backend, input)).value;
 }
 
 export interface GetAllInput {
@@ -66,12 +77,13 @@ function pickItems(
 
 /**
  * Decrypt every credential (or those matching `pattern`) from one scan, in parallel. Any failure
- * fails the whole call with every failing credential listed; values come back sorted by name.
+ * fails the whole call with every failing credential listed; values come back sorted by name,
+ * each with its version.
  */
 export async function getAllSecrets(
   backend: Backend,
   input: GetAllInput = {},
-): Promise<Map<string, Buffer>> {
+): Promise<Map<string, SecretVersion>> {
   if (input.pattern !== undefined && !hasWildcard(input.pattern)) validateName(input.pattern);
   const { picked, missing } = pickItems(await backend.store.scan(), input);
   const context = input.context ?? EMPTY_CONTEXT;
@@ -87,14 +99,14 @@ export async function getAllSecrets(
       input.version === undefined ? undefined : padVersion(input.version),
     ),
   }));
-  const values = new Map<string, Buffer>();
+  const values = new Map<string, SecretVersion>();
   results.forEach((result, index) => {
-    const item = picked[index]!;
-    if (result.ok) values.set(item.name, result.value);
-    else failures.push({ credential: item.name, error: result.error });
+    const { name, version } = picked[index]!;
+    if (result.ok) values.set(name, { name, version, value: result.value });
+    else failures.push({ credential: name, error: result.error });
   });
   if (failures.length > 0) {
-    for (const value of values.values()) value.fill(0);
+    for (const { value } of values.values()) value.fill(0);
     throw new MultipleFailuresError(
       input.pattern === undefined ? 'getall' : `get ${input.pattern}`,
       failures,

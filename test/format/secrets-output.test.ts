@@ -49,8 +49,10 @@ const tricky = [
   'dollar $HOME and `cmd` and \\n backslash',
   "it's",
   'multi\nline\nvalue',
-  'trailing backslash\\',
+  'inner back\\slash',
   '  padded  ',
+  '',
+  '\n leading newline',
 ];
 
 test('dotenv output reads back exactly through the dotenv package and through sh', (t) => {
@@ -77,6 +79,24 @@ test('a value no quoting can carry for both readers, or two names colliding, is 
   t.throws(() => toDotenv([['x', `it's "$x"`]]), {
     instanceOf: UsageError,
     message: /"x".*-f json/,
+  });
+  for (const [value, why] of [
+    ['a\0b', 'it contains a NUL character'],
+    ['a\rb', 'it contains a carriage return'],
+    ['C:\\dir\\', 'it ends with a backslash'],
+  ] as const) {
+    t.throws(() => toDotenv([['x', value]]), {
+      instanceOf: UsageError,
+      message: `credential "x" holds a value that cannot be written in dotenv form for both shells and dotenv (${why}); use -f json`,
+    });
+  }
+  t.throws(() => toDotenv([['line\nbreak', `it's "$x"`]]), {
+    instanceOf: UsageError,
+    message: /^credential "line\\nbreak" holds .*; use -f json$/,
+  });
+  t.throws(() => toDotenv([['é', 'v']]), {
+    instanceOf: UsageError,
+    message: 'credential "é" would become _, which is not a valid variable name; use -f json',
   });
   t.throws(
     () =>

@@ -5,6 +5,7 @@ import { UsageError } from '../../errors.js';
 import type { CommandContext } from '../command-context.js';
 import { ExitCode } from '../exit-codes.js';
 import type { GlobalArguments } from '../global-options.js';
+import { writeStdout } from '../output.js';
 import {
   launchExitCode,
   manifestOptionsFrom,
@@ -24,17 +25,19 @@ export function checkCommand(
     builder: (yargs) => withLauncherOptions(yargs),
     handler: async (argv) => {
       const options = manifestOptionsFrom(argv, context);
+      let report;
       try {
         const entries = await loadLaunchManifest(options, context.env);
         const backend = await context.openBackend(argv);
-        const report = await checkManifest(backend, entries, { concurrency: options.concurrency });
-        context.io.stdout.write(formatCheckReport(report));
-        context.setExitCode(report.ok ? ExitCode.OK : ExitCode.LAUNCH_FAILED);
+        report = await checkManifest(backend, entries, { concurrency: options.concurrency });
       } catch (error: unknown) {
         if (error instanceof UsageError) throw error;
         reportLaunchError(context, error);
         context.setExitCode(launchExitCode(error));
+        return;
       }
+      await writeStdout(context.io, formatCheckReport(report));
+      context.setExitCode(report.ok ? ExitCode.OK : ExitCode.LAUNCH_FAILED);
     },
   };
 }

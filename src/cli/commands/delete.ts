@@ -2,6 +2,7 @@ import type { CommandModule } from 'yargs';
 import { deleteSecrets } from '../../secrets/manage-secrets.js';
 import type { CommandContext } from '../command-context.js';
 import type { GlobalArguments } from '../global-options.js';
+import { writeStdout } from '../output.js';
 
 interface DeleteArguments extends GlobalArguments {
   readonly name: string;
@@ -23,7 +24,8 @@ export function deleteCommand(
         name: argv.name,
         version: argv.version,
       });
-      context.io.stdout.write(
+      await writeStdout(
+        context.io,
         deleted.map(({ name, version }) => `Deleting ${name} -- version ${version}\n`).join(''),
       );
     },

@@ -6,6 +6,7 @@ import { words, type CommandContext } from '../command-context.js';
 import type { GlobalArguments } from '../global-options.js';
 import { formatOption, writeSecrets } from './get.js';
 import { CONTEXT_POSITIONAL } from '../option-specs.js';
+import { requireOpenStdout } from '../output.js';
 
 interface GetAllArguments extends GlobalArguments {
   readonly context?: string[] | undefined;
@@ -30,12 +31,13 @@ export function getAllCommand(
         .option('format', formatOption()),
     handler: async (argv) => {
       const encryptionContext = parseContext(words(argv.context));
+      requireOpenStdout(context.io);
       const backend = await context.openBackend(argv);
       const values = await getAllSecrets(backend, {
         version: argv.version,
         context: encryptionContext,
       });
-      writeSecrets(context, values, argv.format);
+      await writeSecrets(context, values, argv.format, 'getall');
     },
   };
 }

@@ -2,6 +2,7 @@ import type { CommandModule } from 'yargs';
 import { listNames, listSecrets } from '../../secrets/manage-secrets.js';
 import type { CommandContext } from '../command-context.js';
 import type { GlobalArguments } from '../global-options.js';
+import { requireOpenStdout, writeStdout } from '../output.js';
 
 export function listCommand(
   context: CommandContext,
@@ -10,13 +11,14 @@ export function listCommand(
     command: 'list',
     describe: 'list every credential version and comment (never values)',
     handler: async (argv) => {
+      requireOpenStdout(context.io);
       const summaries = await listSecrets(await context.openBackend(argv));
       const width = Math.max(0, ...summaries.map(({ name }) => name.length));
       const lines = summaries.map(
         ({ name, version, comment }) =>
           `${name.padEnd(width)} -- version ${version} -- comment ${comment ?? ''}\n`,
       );
-      context.io.stdout.write(lines.join(''));
+      await writeStdout(context.io, lines.join(''));
     },
   };
 }
@@ -28,8 +30,9 @@ export function keysCommand(
     command: 'keys',
     describe: 'list credential names',
     handler: async (argv) => {
+      requireOpenStdout(context.io);
       const names = await listNames(await context.openBackend(argv));
-      context.io.stdout.write(names.map((name) => `${name}\n`).join(''));
+      await writeStdout(context.io, names.map((name) => `${name}\n`).join(''));
     },
   };
 }

@@ -3,6 +3,7 @@ import { UsageError } from '../../errors.js';
 import { putSecret } from '../../secrets/put-secret.js';
 import { words, type CommandContext } from '../command-context.js';
 import type { GlobalArguments } from '../global-options.js';
+import { writeStdout } from '../output.js';
 import { promptHidden, readValueArgument } from '../io.js';
 import { putSettingsFrom, withPutOptions, type PutOptionArguments } from './put-options.js';
 
@@ -43,7 +44,10 @@ export function putCommand(context: CommandContext): CommandModule<GlobalArgumen
         : await readValueArgument(argv.value!, context.io);
       try {
         const stored = await putSecret(backend, { ...settings, name: argv.name, value });
-        context.io.stdout.write(`${stored.name} has been stored as version ${stored.version}\n`);
+        await writeStdout(
+          context.io,
+          `${stored.name} has been stored as version ${stored.version}\n`,
+        );
       } finally {
         value.fill(0);
       }

@@ -3,6 +3,7 @@ import { MultipleFailuresError, UsageError, type CredentialFailure } from '../..
 import { putSecret } from '../../secrets/put-secret.js';
 import type { CommandContext } from '../command-context.js';
 import type { GlobalArguments } from '../global-options.js';
+import { writeStdout } from '../output.js';
 import { readValueArgument } from '../io.js';
 import { putSettingsFrom, withPutOptions, type PutOptionArguments } from './put-options.js';
 
@@ -52,15 +53,18 @@ export function putAllCommand(
       input.fill(0);
       const backend = await context.openBackend(argv);
       const failures: CredentialFailure[] = [];
+      const lines: string[] = [];
       // One after another, so that a failure is reported against the right name and output order is stable.
       for (const [name, value] of credentials) {
         try {
           const stored = await putSecret(backend, { ...settings, name, value });
-          context.io.stdout.write(`${stored.name} has been stored as version ${stored.version}\n`);
+          lines.push(`${stored.name} has been stored as version ${stored.version}\n`);
         } catch (error: unknown) {
           failures.push({ credential: name, error });
         }
       }
+      // Printed once everything is stored: a reader that goes away early stops no put.
+      await writeStdout(context.io, lines.join(''));
       if (failures.length > 0) throw new MultipleFailuresError('putall', failures);
     },
   };

@@ -3,6 +3,7 @@ import { parseContext } from '../../envelope/context.js';
 import { UsageError } from '../../errors.js';
 import { words, type CommandContext } from '../command-context.js';
 import type { GlobalArguments } from '../global-options.js';
+import { writeStdout } from '../output.js';
 
 interface SetupArguments extends GlobalArguments {
   readonly tags?: string[] | undefined;
@@ -50,7 +51,7 @@ export function setupCommand(
         result.created.length === 0
           ? [`${result.description} is already set up; nothing to do`]
           : result.created.map((what) => `created ${what}`);
-      context.io.stdout.write(`${lines.join('\n')}\n`);
+      await writeStdout(context.io, `${lines.join('\n')}\n`);
     },
   };
 }
