@@ -96,8 +96,9 @@ The worlds:
 - **aws**: dynalite and the test KMS server (test/support/aws-fixture.ts), reached through
   \`AWS_ENDPOINT_URL_DYNAMODB\`/\`AWS_ENDPOINT_URL_KMS\`, with \`AWS_MAX_ATTEMPTS=2\`. Service errors
   come from test/support/dynamodb-proxy.ts and test/support/kms-server.ts; network faults and
-  malformed answers from test/support/faulty-endpoint.ts. The launcher sends its reads itself
-  unless \`CREDEXEC_AWS_TRANSPORT=sdk\`; \`get\` and \`put\` always use the AWS SDK.
+  malformed answers from test/support/faulty-endpoint.ts. Reads (Query, BatchGetItem, Decrypt),
+  from the launcher and from \`get\`, go through credexec's own transport unless
+  \`CREDEXEC_AWS_TRANSPORT=sdk\`; writes (\`put\`: GenerateDataKey, PutItem) always use the AWS SDK.
 - **local**: a set-up local store; file-system faults use a small tmpfs mounted for the row.
 - The store holds \`app.secret\` versions 1 and 2 and \`app.other\` version 1. \`app.env\` is
   \`SECRET=app.secret\`, \`pinned.env\` is \`SECRET=app.secret@1\`, and \`app.json\` asks for
