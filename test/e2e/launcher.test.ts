@@ -3,6 +3,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import test from 'ava';
+import { runCli } from '../support/cli.js';
 import {
   createWorld,
   runLauncherCli,
@@ -388,5 +389,50 @@ test('--concurrency must be a positive whole number', async (t) => {
     t.is(result.stderr, 'credexec: --concurrency must be a whole number from 1 to 1024\n');
     const fromEnv = await runLauncherCli(world, ['--', 'true'], { CREDEXEC_CONCURRENCY: 'many' });
     t.is(fromEnv.stderr, 'credexec: CREDEXEC_CONCURRENCY must be a whole number from 1 to 1024\n');
+  });
+});
+
+test('context keys named like Object.prototype members are kept by put, get and the launcher', async (t) => {
+  await withWorld(async (world) => {
+    const keys = ['__proto__', 'constructor', 'toString', 'hasOwnProperty'];
+    for (const [index, key] of keys.entries()) {
+      const name = `scoped-${index}`;
+      const cli = (args: string[]) => runCli(args, { env: world.env, cwd: world.cwd });
+      const put = await cli(['put', name, `value-${index}`, `${key}=x`]);
+      t.is(put.exitCode, 0, put.stderr);
+      const withContext = await cli(['get', name, `${key}=x`]);
+      t.is(withContext.stdout, `value-${index}\n`, key);
+      const without = await cli(['get', name]);
+      t.is(without.exitCode, 1, key);
+      t.is(
+        without.stderr,
+        `credexec: cannot decrypt credential "${name}" version 0000000000000000001: the data key cannot be unwrapped with this encryption context (wrong or missing context?)\n`,
+        key,
+      );
+      world.manifest(
+        `${index}.json`,
+        JSON.stringify({ FROM_JSON: { name, context: Object.fromEntries([[key, 'x']]) } }),
+      );
+      world.manifest(`${index}.env`, `FROM_FLAG=${name}\n`);
+      const launched = await runLauncherCli(world, [
+        '-m',
+        `${index}.json`,
+        '-m',
+        `${index}.env`,
+        '--context',
+        `${key}=x`,
+        '--',
+        'node',
+        world.child,
+        'report',
+        'FROM_JSON',
+        'FROM_FLAG',
+      ]);
+      t.is(launched.exitCode, 0, launched.stderr);
+      t.deepEqual(JSON.parse(launched.stdout), {
+        FROM_JSON: `value-${index}`,
+        FROM_FLAG: `value-${index}`,
+      });
+    }
   });
 });

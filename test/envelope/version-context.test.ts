@@ -48,3 +48,39 @@ test('digest names are accepted in any case and unknown ones are usage errors', 
   t.is(parseDigestName('Sha512'), 'SHA512');
   t.throws(() => parseDigestName('SHA3'), { instanceOf: UsageError, message: /unknown digest/ });
 });
+
+/** Keys that name Object.prototype members: a plain object would drop or shadow them. */
+const PROTOTYPE_KEYS = ['__proto__', 'constructor', 'toString', 'hasOwnProperty'];
+
+test('context keys that name Object.prototype members are kept as ordinary keys', (t) => {
+  for (const key of PROTOTYPE_KEYS) {
+    const context = parseContext([`${key}=x`, 'env=prod']);
+    t.deepEqual(Object.keys(context), [key, 'env'], key);
+    t.true(Object.hasOwn(context, key), key);
+    t.is(context[key], 'x', key);
+    t.is(
+      canonicalContext(context),
+      JSON.stringify(
+        [
+          [key, 'x'],
+          ['env', 'prod'],
+        ].sort(),
+      ),
+      key,
+    );
+    t.false(sameContext(context, parseContext(['env=prod'])), key);
+  }
+  t.throws(() => parseContext(['__proto__=a', '__proto__=b']), {
+    instanceOf: UsageError,
+    message: 'encryption context key "__proto__" is given twice',
+  });
+});
+
+test('a context with __proto__ survives a spread and JSON, as the KMS transports send it', (t) => {
+  const context = parseContext(['__proto__=x']);
+  const spread = { ...context };
+  t.true(Object.hasOwn(spread, '__proto__'));
+  t.is(JSON.stringify(spread), '{"__proto__":"x"}');
+  t.is(JSON.stringify(context), '{"__proto__":"x"}');
+  t.is(Object.getPrototypeOf(spread), Object.prototype, 'the spread did not set a prototype');
+});

@@ -326,3 +326,23 @@ test('every unreadable named manifest is reported', async (t) => {
     'a.env: cannot read manifest (ENOENT)\nb.env: cannot read manifest (ENOENT)',
   );
 });
+
+test('JSON context keys that name Object.prototype members are kept', (t) => {
+  const keys = ['__proto__', 'constructor', 'toString', 'hasOwnProperty'];
+  const [entry] = parse(
+    'p.json',
+    JSON.stringify({ A: { name: 'a', context: Object.fromEntries(keys.map((k) => [k, k])) } }),
+  );
+  t.deepEqual(Object.keys(entry!.context), keys);
+  for (const key of keys) t.true(Object.hasOwn(entry!.context, key), key);
+  t.is(entry!.context.__proto__ as unknown, '__proto__');
+  t.deepEqual(
+    problems([
+      {
+        name: 'q.json',
+        text: '{"A": {"name": "a", "context": {"__proto__": "x", "__proto__": "y"}}}',
+      },
+    ]),
+    ['q.json:1: variable A context: "__proto__" is given twice (first on line 1)'],
+  );
+});
