@@ -346,3 +346,26 @@ test('JSON context keys that name Object.prototype members are kept', (t) => {
     ['q.json:1: variable A context: "__proto__" is given twice (first on line 1)'],
   );
 });
+
+test('JSON nested too deeply is a manifest error at its line, for arrays and objects', (t) => {
+  const deepArray = `{\n  "A": ${'['.repeat(100_000)}`;
+  t.deepEqual(problems([{ name: 'a.json', text: deepArray }]), [
+    'a.json:2: invalid JSON: nested too deeply (more than 64 levels)',
+  ]);
+  const deepObject = `{"A": {"name": "x", "context":\n${'{"k":'.repeat(100_000)}`;
+  t.deepEqual(problems([{ name: 'o.json', text: deepObject }]), [
+    'o.json:2: invalid JSON: nested too deeply (more than 64 levels)',
+  ]);
+  const mixed = `{"A":\n\n${'[{"k":'.repeat(40)}1${'}]'.repeat(40)}}`;
+  t.deepEqual(problems([{ name: 'm.json', text: mixed }]), [
+    'm.json:3: invalid JSON: nested too deeply (more than 64 levels)',
+  ]);
+});
+
+test('JSON nested 64 levels deep is read like any other value', (t) => {
+  // The root object is level 1; an entry's "context" value at level 64 is still only a type error.
+  const text = `{"A": {"name": "x", "context": {"k": ${'['.repeat(61)}${']'.repeat(61)}}}}`;
+  t.deepEqual(problems([{ name: 'd.json', text }]), [
+    'd.json:1: variable A: context values must be strings with a key',
+  ]);
+});
