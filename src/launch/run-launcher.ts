@@ -1,5 +1,9 @@
-import { IntegrityError, LaunchResolveError, type EntryFailure } from '../errors.js';
-import { describeReference, type ManifestEntry } from '../manifest/manifest-entry.js';
+import { LaunchResolveError, type EntryFailure } from '../errors.js';
+import {
+  describeReference,
+  entryValueProblem,
+  ENVIRONMENT_VARIABLE,
+} from '../manifest/manifest-entry.js';
 import {
   DEFAULT_CONCURRENCY,
   resolveEntries,
@@ -7,6 +11,7 @@ import {
   type Resolution,
   type ResolveSource,
 } from '../resolve/resolve-entries.js';
+import { valueAsText } from '../secrets/value-text.js';
 import { buildChildEnv, type Environment } from './child-env.js';
 import { loadLaunchManifest, type ManifestOptions } from './launch-manifest.js';
 import { SecretFiles, secretFilesBase, sweepStaleSecretDirs } from './secret-files.js';
@@ -68,25 +73,19 @@ interface Prepared {
   readonly resolutions: readonly Resolution[];
 }
 
-function failureOf(resolution: Resolution & { status: 'failed' }): EntryFailure {
+/** Why an entry cannot reach the child: it failed to resolve, or its value cannot be a variable. */
+function failureOf(resolution: Resolution): EntryFailure | undefined {
+  const error =
+    resolution.status === 'failed'
+      ? resolution.error
+      : resolution.status === 'resolved'
+        ? entryValueProblem(resolution.entry, resolution.version, resolution.value)
+        : undefined;
+  if (error === undefined) return undefined;
   return {
     variable: resolution.entry.variable,
     credential: describeReference(resolution.entry),
-    error: resolution.error,
-  };
-}
-
-/** Secrets in env values cannot contain NUL, and Node's error for one would quote the value. */
-function checkEnvValue(entry: ManifestEntry, value: Buffer): EntryFailure | undefined {
-  if (entry.file || !value.includes(0)) return undefined;
-  return {
-    variable: entry.variable,
-    credential: describeReference(entry),
-    error: new IntegrityError(
-      entry.credential,
-      entry.version ?? 'latest',
-      'the value contains a NUL byte and cannot be an environment variable (use "file": true)',
-    ),
+    error,
   };
 }
 
@@ -96,14 +95,7 @@ async function buildEnvironment(
   io: LaunchIo,
   files: SecretFiles,
 ): Promise<Record<string, string>> {
-  const failures: EntryFailure[] = [];
-  for (const resolution of resolutions) {
-    if (resolution.status === 'failed') failures.push(failureOf(resolution));
-    if (resolution.status === 'resolved') {
-      const problem = checkEnvValue(resolution.entry, resolution.value);
-      if (problem !== undefined) failures.push(problem);
-    }
-  }
+  const failures = resolutions.flatMap((resolution) => failureOf(resolution) ?? []);
   if (failures.length > 0) throw new LaunchResolveError(failures);
   const secrets = new Map<string, string>();
   const unset: string[] = [];
@@ -115,7 +107,11 @@ async function buildEnvironment(
         entry.variable,
         entry.file
           ? await files.write(entry.variable, resolution.value)
-          : resolution.value.toString('utf8'),
+          : valueAsText(
+              resolution.value,
+              { name: entry.credential, version: resolution.version },
+              ENVIRONMENT_VARIABLE,
+            ),
       );
     }
   }

@@ -436,3 +436,73 @@ test('context keys named like Object.prototype members are kept by put, get and 
     }
   });
 });
+
+test('values that are not text fail as environment variables, naming the resolved version, and files stay byte-exact', async (t) => {
+  await withWorld(async (world) => {
+    const latin1 = Buffer.from([0x63, 0x61, 0x66, 0xe9]); // "café" in Latin-1
+    const binary = Buffer.from([0x00, 0xff, 0xfe, 0x80, 0x0a, 0xc3]);
+    await world.put('latin1', 'was text', '1');
+    await world.put('latin1', latin1, '2');
+    await world.put('nul', Buffer.from('a\0b'), '1');
+    await world.put('binary', binary, '1');
+    await world.put('text', 'zürich ✓', '1');
+    world.manifest(
+      'credexec.json',
+      JSON.stringify({
+        LATIN1: 'latin1',
+        NUL_VALUE: { name: 'nul', version: '1' },
+        MISSING: 'missing',
+        BINARY_FILE: { name: 'binary', file: true },
+        TEXT: 'text',
+      }),
+    );
+    const marker = join(world.dir, 'ran');
+    const failed = await runLauncherCli(world, [
+      '-m',
+      'credexec.json',
+      '--',
+      'node',
+      '-e',
+      `require('fs').writeFileSync(${JSON.stringify(marker)}, '')`,
+    ]);
+    const store = join(world.dir, 'store', 'credential-store.json');
+    t.is(failed.exitCode, 125);
+    t.is(
+      failed.stderr,
+      [
+        'credexec: 3 secret(s) could not be resolved; nothing was started:',
+        '  LATIN1: latin1 — credential "latin1" version 0000000000000000002 is not valid UTF-8, so it cannot be an environment variable; use "file": true',
+        '  NUL_VALUE: nul@0000000000000000001 — credential "nul" version 0000000000000000001 contains a NUL byte, so it cannot be an environment variable; use "file": true',
+        `  MISSING: missing — credential "missing" not found in store file ${store}`,
+        '',
+      ].join('\n'),
+    );
+    t.false(existsSync(marker));
+
+    const check = await runLauncherCli(world, ['check', '-m', 'credexec.json']);
+    t.is(check.exitCode, 125);
+    t.is(check.stderr, '');
+    t.deepEqual(check.stdout.split('\n').slice(0, 3), [
+      'VARIABLE     CREDENTIAL  VERSION              STATUS',
+      'LATIN1       latin1      0000000000000000002  FAILED: credential "latin1" version 0000000000000000002 is not valid UTF-8, so it cannot be an environment variable; use "file": true',
+      'NUL_VALUE    nul         0000000000000000001  FAILED: credential "nul" version 0000000000000000001 contains a NUL byte, so it cannot be an environment variable; use "file": true',
+    ]);
+    t.regex(check.stdout, /^BINARY_FILE {2}binary {6}0000000000000000001 {2}ok \(file\)$/m);
+    t.regex(check.stdout, /^TEXT {9}text {8}0000000000000000001 {2}ok$/m);
+
+    world.manifest(
+      'good.json',
+      JSON.stringify({ BINARY_FILE: { name: 'binary', file: true }, TEXT: 'text' }),
+    );
+    const good = await runLauncherCli(world, [
+      '-m',
+      'good.json',
+      '--',
+      'node',
+      '-e',
+      "const fs = require('fs'); console.log(fs.readFileSync(process.env.BINARY_FILE).toString('hex'), process.env.TEXT)",
+    ]);
+    t.is(good.exitCode, 0, good.stderr);
+    t.is(good.stdout, `${binary.toString('hex')} zürich ✓\n`);
+  });
+});
