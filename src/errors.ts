@@ -218,8 +218,11 @@ export class LaunchResolveError extends CredexecError {
   }
 }
 
-/** Why the command could not be started: maps to exit 127, 126 or 125 in the CLI. */
-export type SpawnFailure = 'not-found' | 'not-executable' | 'failed';
+/**
+ * Why the command could not be started: maps to exit 127, 126 or 125 in the CLI. `too-large`:
+ * the arguments and environment exceed what the kernel takes (E2BIG); the command is fine.
+ */
+export type SpawnFailure = 'not-found' | 'not-executable' | 'too-large' | 'failed';
 
 export class SpawnError extends CredexecError {
   readonly reason: SpawnFailure;

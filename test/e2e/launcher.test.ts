@@ -506,3 +506,32 @@ test('values that are not text fail as environment variables, naming the resolve
     t.is(good.stdout, `${binary.toString('hex')} zürich ✓\n`);
   });
 });
+
+test('an environment too large for the kernel exits 125 naming the largest variables, never their values', async (t) => {
+  await withWorld(async (world) => {
+    await world.put('big-cert', 'c'.repeat(200 * 1024), '1');
+    for (let i = 0; i < 3; i++) await world.put(`part-${i}`, `${i}`.repeat(110 * 1024), '1');
+    world.manifest('one.env', 'BIG_CERT=big-cert\n');
+    const marker = join(world.dir, 'ran');
+    const touch = ['node', '-e', `require('fs').writeFileSync(${JSON.stringify(marker)}, '')`];
+    const one = await runLauncherCli(world, ['-m', 'one.env', '--', ...touch]);
+    t.is(one.exitCode, 125);
+    t.regex(
+      one.stderr,
+      /^credexec: node: cannot start: the environment is too large \(E2BIG\): BIG_CERT is 204809 bytes as NAME=value, over the 131072 one variable may take; largest variables: BIG_CERT 204809 bytes, \w+ \d+ bytes, \w+ \d+ bytes; use "file": true for large secrets\n$/,
+    );
+    // Each part fits on its own; with a big inherited variable the total does not.
+    world.manifest('parts.env', 'PART_0=part-0\nPART_1=part-1\nPART_2=part-2\n');
+    const inherited = Object.fromEntries(
+      Array.from({ length: 15 }, (_, i) => [`INHERITED_${i}`, 'i'.repeat(120 * 1024)]),
+    );
+    const total = await runLauncherCli(world, ['-m', 'parts.env', '--', ...touch], inherited);
+    t.is(total.exitCode, 125);
+    t.regex(
+      total.stderr,
+      /^credexec: node: cannot start: the arguments and environment are too large together \(E2BIG\): \d+ bytes of environment and \d+ bytes of arguments, over the system limit \(usually 2 MiB in all\); largest variables: INHERITED_\d+ 12289\d bytes, .*; use "file": true for large secrets\n$/,
+    );
+    t.false(existsSync(marker));
+    t.false(/cccc|0000000000|1111111111|2222222222/.test(one.stderr + total.stderr));
+  });
+});
