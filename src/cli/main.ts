@@ -1,13 +1,14 @@
 import { readFileSync } from 'node:fs';
 import { openBackend } from '../backends/open-backend.js';
 import type { Environment } from '../backends/settings.js';
-import { CredexecError, UsageError, messageOf } from '../errors.js';
+import { UsageError } from '../errors.js';
 import type { CommandContext } from './command-context.js';
 import { runLauncherCommand } from './commands/run.js';
 import { ExitCode } from './exit-codes.js';
 import { backendOptionsFrom } from './global-options.js';
 import { processIo, type CliIo } from './io.js';
 import { parseLaunchArguments } from './launch-arguments.js';
+import { reportError } from './report-error.js';
 
 /** Defined by scripts/bundle-cli.js in the bundled CLI; not defined under tsc or tsx. */
 declare const CREDEXEC_VERSION: string | undefined;
@@ -23,21 +24,6 @@ export function packageVersion(): string {
 export function exitCodeFor(error: unknown): number {
   if (error instanceof UsageError) return ExitCode.USAGE;
   return ExitCode.FAILURE;
-}
-
-function reportError(io: CliIo, env: Environment, error: unknown): void {
-  const known = error instanceof CredexecError;
-  io.stderr.write(`credexec: ${known ? error.message : `unexpected error: ${messageOf(error)}`}\n`);
-  // Stacks and causes carry names and codes, never values (no message in this code base does).
-  if (env.CREDEXEC_DEBUG) {
-    let cause: unknown = error;
-    while (cause instanceof Error) {
-      io.stderr.write(`${cause.stack ?? cause.message}\n`);
-      cause = cause.cause;
-    }
-  } else if (!known) {
-    io.stderr.write('credexec: set CREDEXEC_DEBUG=1 for details\n');
-  }
 }
 
 export interface MainOptions {

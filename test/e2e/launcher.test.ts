@@ -135,18 +135,14 @@ test('failed secrets exit 125 naming every failure, one line each, and the comma
       }),
     );
     const marker = join(world.dir, 'ran');
-    const result = await runLauncherCli(
-      world,
-      [
-        '-m',
-        'credexec.json',
-        '--',
-        'node',
-        '-e',
-        `require('fs').writeFileSync(${JSON.stringify(marker)}, '')`,
-      ],
-      { CREDEXEC_DEBUG: '1' },
-    );
+    const result = await runLauncherCli(world, [
+      '-m',
+      'credexec.json',
+      '--',
+      'node',
+      '-e',
+      `require('fs').writeFileSync(${JSON.stringify(marker)}, '')`,
+    ]);
     t.is(result.exitCode, 125);
     const store = join(world.dir, 'store', 'credential-store.json');
     t.is(
@@ -533,5 +529,40 @@ test('an environment too large for the kernel exits 125 naming the largest varia
     );
     t.false(existsSync(marker));
     t.false(/cccc|0000000000|1111111111|2222222222/.test(one.stderr + total.stderr));
+  });
+});
+
+test('with CREDEXEC_DEBUG the launcher adds stacks and causes to its one-line errors, never values', async (t) => {
+  await withWorld(async (world) => {
+    world.manifest('credexec.env', '');
+    const plain = await runLauncherCli(world, ['--', 'credexec-no-such-command']);
+    t.is(plain.stderr, 'credexec: credexec-no-such-command: command not found (ENOENT)\n');
+    const spawn = await runLauncherCli(world, ['--', 'credexec-no-such-command'], {
+      CREDEXEC_DEBUG: '1',
+    });
+    t.is(spawn.exitCode, 127);
+    const lines = spawn.stderr.split('\n');
+    t.is(lines[0], 'credexec: credexec-no-such-command: command not found (ENOENT)');
+    t.is(lines[1], 'SpawnError: credexec-no-such-command: command not found (ENOENT)');
+    t.regex(lines[2] ?? '', /^ {4}at /);
+    t.true(lines.includes('Error: spawn credexec-no-such-command ENOENT'), spawn.stderr);
+
+    await world.put('scoped', CANARY, '1', { env: 'prod' });
+    world.manifest('failing.env', 'SCOPED=scoped\nGONE=gone\n');
+    const resolve = await runLauncherCli(world, ['-m', 'failing.env', '--', 'true'], {
+      CREDEXEC_DEBUG: '1',
+    });
+    t.is(resolve.exitCode, 125);
+    const store = join(world.dir, 'store', 'credential-store.json');
+    const head = [
+      'credexec: 2 secret(s) could not be resolved; nothing was started:',
+      '  SCOPED: scoped — cannot decrypt credential "scoped" version 0000000000000000001: the data key cannot be unwrapped with this encryption context (wrong or missing context?)',
+      `  GONE: gone — credential "gone" not found in store file ${store}`,
+    ].join('\n');
+    t.true(resolve.stderr.startsWith(`${head}\nLaunchResolveError: `), resolve.stderr);
+    t.regex(resolve.stderr, /^CredentialKeyError: cannot decrypt credential "scoped" /m);
+    t.regex(resolve.stderr, /^KeyServiceError: the data key cannot be unwrapped /m);
+    t.regex(resolve.stderr, /^NotFoundError: credential "gone" not found /m);
+    t.false(resolve.stderr.includes(CANARY));
   });
 });
