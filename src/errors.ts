@@ -9,6 +9,7 @@ export type ErrorCode =
   | 'KEY_SERVICE'
   | 'STORE'
   | 'VERSION_EXISTS'
+  | 'VERSION_LIMIT'
   | 'SETUP_REQUIRED'
   | 'MANIFEST'
   | 'RESOLVE'
@@ -143,6 +144,24 @@ export class VersionExistsError extends CredexecError {
     );
     this.credential = name;
     this.version = version;
+  }
+}
+
+/**
+ * `put -a` cannot go on: the latest version is already the largest number that fits the 19
+ * digits credstash pads versions to. A state of the store, not a mistake in the command line.
+ */
+export class VersionLimitError extends CredexecError {
+  readonly credential: string;
+  readonly version: string;
+
+  constructor(name: string, latest: string, width: number) {
+    super(
+      'VERSION_LIMIT',
+      `cannot add a version to credential ${describeCredential(name)}: its latest version ${latest} is the largest credstash can store (${width} digits)`,
+    );
+    this.credential = name;
+    this.version = latest;
   }
 }
 

@@ -72,7 +72,7 @@ export async function putSecret(backend: Backend, input: PutInput): Promise<Cred
     return { name: input.name, version };
   }
   // The version is not covered by the HMAC, so one sealed item can be retried under new versions.
-  let version = nextVersion((await backend.store.getLatest(input.name))?.version);
+  let version = nextVersion((await backend.store.getLatest(input.name))?.version, input.name);
   const sealed = await sealFor(backend, input, version);
   for (let attempt = 1; ; attempt++) {
     try {
@@ -88,7 +88,7 @@ export async function putSecret(backend: Backend, input: PutInput): Promise<Cred
         }
         throw error;
       }
-      version = nextVersion((await backend.store.getLatest(input.name))?.version);
+      version = nextVersion((await backend.store.getLatest(input.name))?.version, input.name);
     }
   }
 }
