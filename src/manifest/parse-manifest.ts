@@ -1,6 +1,7 @@
 import type { EncryptionContext } from '../envelope/context.js';
 import { ManifestError, type ManifestProblem } from '../errors.js';
 import type { ManifestEntry, ParsedEntry } from './manifest-entry.js';
+import { credentialNameProblem } from '../secrets/credential-name.js';
 import { ProblemList } from './manifest-problems.js';
 import { parseDotenvManifest } from './parse-dotenv-manifest.js';
 import { parseJsonManifest } from './parse-json-manifest.js';
@@ -42,6 +43,14 @@ function checkVariable(entry: ParsedEntry, policy: ManifestPolicy, problems: Pro
   return message === undefined;
 }
 
+function checkCredential(entry: ParsedEntry, problems: ProblemList): boolean {
+  const problem = credentialNameProblem(entry.credential);
+  if (problem !== undefined) {
+    problems.add(entry.source.file, entry.source.line, `variable ${entry.variable}: ${problem}`);
+  }
+  return problem === undefined;
+}
+
 /** Problems sorted by file (in the order given) and line, as a reader would meet them. */
 function inReadingOrder(problems: readonly ManifestProblem[], files: readonly ManifestFile[]) {
   const order = new Map(files.map(({ name }, index) => [name, index]));
@@ -74,7 +83,8 @@ export function parseManifests(
         continue;
       }
       seen.set(entry.variable, entry);
-      if (checkVariable(entry, policy, problems)) {
+      const usable = checkVariable(entry, policy, problems);
+      if (checkCredential(entry, problems) && usable) {
         entries.push({ ...entry, context: entry.context ?? policy.context });
       }
     }

@@ -11,6 +11,7 @@ import {
 } from '../errors.js';
 import type { Backend } from '../backends/backend.js';
 import type { CredentialItem, CredentialRef } from '../stores/item.js';
+import { credentialNameProblem } from './credential-name.js';
 
 export interface PutInput {
   readonly name: string;
@@ -29,8 +30,10 @@ export interface PutInput {
 
 const MAX_AUTOVERSION_ATTEMPTS = 100;
 
+/** Every name that enters (put, get, delete) is checked here: see credentialNameProblem. */
 export function validateName(name: string): void {
-  if (name === '') throw new UsageError('a credential name cannot be empty');
+  const problem = credentialNameProblem(name);
+  if (problem !== undefined) throw new UsageError(problem);
 }
 
 async function sealFor(

@@ -49,3 +49,47 @@ test('put -a past the largest version credstash can store fails at run time (exi
     t.is(next.out, '');
   });
 });
+
+const BAD_NAMES = [
+  ['a\nb', 'a\\u000ab', 'U+000A'],
+  ['tab\there', 'tab\\u0009here', 'U+0009'],
+  ['nul\0', 'nul\\u0000', 'U+0000'],
+  ['del\u007f', 'del\\u007f', 'U+007F'],
+  ['c1\u0085x', 'c1\\u0085x', 'U+0085'],
+  ['c1\u009f', 'c1\\u009f', 'U+009F'],
+] as const;
+
+test('credential names with control characters are usage errors for put, get and delete', async (t) => {
+  await withCli(async (cli) => {
+    for (const [name, shown, code] of BAD_NAMES) {
+      const message = `credexec: credential name "${shown}" contains a control character (${code})\n`;
+      for (const args of [
+        ['put', name, 'value'],
+        ['put', name, '-'],
+        ['put', '-a', name, 'value'],
+        ['get', name],
+        ['delete', name],
+      ]) {
+        const result = await cli(args, 'from stdin');
+        t.is(result.code, 2, args.join(' '));
+        t.is(result.err, message, args.join(' '));
+      }
+    }
+    const list = await cli(['list']);
+    t.is(list.out, '');
+    t.is((await cli(['put', 'printable é ✓ name', 'v'])).code, 0);
+  });
+});
+
+test('putall refuses a name with a control character before storing anything (exit 2)', async (t) => {
+  await withCli(async (cli) => {
+    const result = await cli(['putall', JSON.stringify({ good: 'v', 'bad\u0001': 'w' })]);
+    t.is(result.code, 2);
+    t.is(
+      result.err,
+      'credexec: putall: credential name "bad\\u0001" contains a control character (U+0001)\n',
+    );
+    t.is(result.out, '');
+    t.is((await cli(['list'])).out, '');
+  });
+});

@@ -369,3 +369,21 @@ test('JSON nested 64 levels deep is read like any other value', (t) => {
     'd.json:1: variable A: context values must be strings with a key',
   ]);
 });
+
+test('credential names with control characters are refused at their line', (t) => {
+  const dotenv = ['OK=fine', 'NEWLINE="a\\nb"', 'TAB=a\tb', 'C1=a\u0085b', 'PINNED="x\\ny@2"'].join(
+    '\n',
+  );
+  t.deepEqual(problems([{ name: 'c.env', text: dotenv }]), [
+    'c.env:2: variable NEWLINE: credential name "a\\u000ab" contains a control character (U+000A)',
+    'c.env:3: variable TAB: credential name "a\\u0009b" contains a control character (U+0009)',
+    'c.env:4: variable C1: credential name "a\\u0085b" contains a control character (U+0085)',
+    'c.env:5: variable PINNED: credential name "x\\u000ay" contains a control character (U+000A)',
+  ]);
+  const json = '{\n  "A": "a\\u0001",\n  "B": {"name": "b\\u007f"},\n  "C": {"name": "\u009f"}\n}';
+  t.deepEqual(problems([{ name: 'c.json', text: json }]), [
+    'c.json:2: variable A: credential name "a\\u0001" contains a control character (U+0001)',
+    'c.json:3: variable B: credential name "b\\u007f" contains a control character (U+007F)',
+    'c.json:4: variable C: credential name "\\u009f" contains a control character (U+009F)',
+  ]);
+});
