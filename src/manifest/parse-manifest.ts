@@ -6,7 +6,7 @@ import { ProblemList } from './manifest-problems.js';
 import { parseDotenvManifest } from './parse-dotenv-manifest.js';
 import { parseJsonManifest } from './parse-json-manifest.js';
 import {
-  isDangerousVariable,
+  dangerousFamily,
   isReservedVariable,
   isValidVariableName,
   RESERVED_PREFIX,
@@ -36,8 +36,11 @@ function checkVariable(entry: ParsedEntry, policy: ManifestPolicy, problems: Pro
     message = `invalid variable name "${variable}" (use letters, digits and _, not starting with a digit)`;
   } else if (isReservedVariable(variable)) {
     message = `variable ${variable} is refused: ${RESERVED_PREFIX}* variables configure credexec and are never passed on`;
-  } else if (isDangerousVariable(variable) && !policy.allowVars.has(variable)) {
-    message = `variable ${variable} is refused: it changes how the child loads code (allow it with --allow-var ${variable})`;
+  } else if (!policy.allowVars.has(variable)) {
+    const family = dangerousFamily(variable);
+    if (family !== undefined) {
+      message = `variable ${variable} is refused: ${family.reason} (allow it with --allow-var ${variable})`;
+    }
   }
   if (message !== undefined) problems.add(source.file, source.line, message);
   return message === undefined;

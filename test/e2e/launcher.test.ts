@@ -164,15 +164,20 @@ test('failed secrets exit 125 naming every failure, one line each, and the comma
 test('manifest mistakes exit 125 with file and line, and dangerous variables need --allow-var', async (t) => {
   await withWorld(async (world) => {
     await world.put('opts', '--max-old-space-size=64', '1');
-    world.manifest('bad.env', 'GOOD=opts\nnot a line\nNODE_OPTIONS=opts\nCREDEXEC_X=opts\n');
+    world.manifest(
+      'bad.env',
+      'GOOD=opts\nnot a line\nNODE_OPTIONS=opts\nCREDEXEC_X=opts\nnpm_config_registry=opts\nSSLKEYLOGFILE=opts\n',
+    );
     const bad = await runLauncherCli(world, ['-m', 'bad.env', '--', 'true']);
     t.is(bad.exitCode, 125);
     t.is(
       bad.stderr,
       [
         'credexec: bad.env:2: malformed line: expected VAR=credential-name or VAR=name@VERSION',
-        'bad.env:3: variable NODE_OPTIONS is refused: it changes how the child loads code (allow it with --allow-var NODE_OPTIONS)',
+        'bad.env:3: variable NODE_OPTIONS is refused: Node.js loads code or data from it, or writes files where it says (allow it with --allow-var NODE_OPTIONS)',
         'bad.env:4: variable CREDEXEC_X is refused: CREDEXEC_* variables configure credexec and are never passed on',
+        'bad.env:5: variable npm_config_registry is refused: the package manager takes settings from it, such as the registry code is installed from (allow it with --allow-var npm_config_registry)',
+        'bad.env:6: variable SSLKEYLOGFILE is refused: TLS libraries write their session keys to the file it names, so traffic can be decrypted (allow it with --allow-var SSLKEYLOGFILE)',
         '',
       ].join('\n'),
     );

@@ -253,11 +253,11 @@ test('variables that change how code loads are refused unless allowed', (t) => {
     'IFS=e',
   ].join('\n');
   t.deepEqual(problems([{ name: 'd.env', text }]), [
-    'd.env:1: variable LD_PRELOAD is refused: it changes how the child loads code (allow it with --allow-var LD_PRELOAD)',
-    'd.env:2: variable NODE_OPTIONS is refused: it changes how the child loads code (allow it with --allow-var NODE_OPTIONS)',
-    'd.env:3: variable PATH is refused: it changes how the child loads code (allow it with --allow-var PATH)',
-    'd.env:4: variable DYLD_INSERT_LIBRARIES is refused: it changes how the child loads code (allow it with --allow-var DYLD_INSERT_LIBRARIES)',
-    'd.env:5: variable IFS is refused: it changes how the child loads code (allow it with --allow-var IFS)',
+    'd.env:1: variable LD_PRELOAD is refused: the dynamic loader or the C library loads code, data or files from it (allow it with --allow-var LD_PRELOAD)',
+    'd.env:2: variable NODE_OPTIONS is refused: Node.js loads code or data from it, or writes files where it says (allow it with --allow-var NODE_OPTIONS)',
+    'd.env:3: variable PATH is refused: shells run code from it or look commands up with it (allow it with --allow-var PATH)',
+    'd.env:4: variable DYLD_INSERT_LIBRARIES is refused: the dynamic loader or the C library loads code, data or files from it (allow it with --allow-var DYLD_INSERT_LIBRARIES)',
+    'd.env:5: variable IFS is refused: shells run code from it or look commands up with it (allow it with --allow-var IFS)',
   ]);
   const allowed = parse('d.env', 'NODE_OPTIONS=b', {
     allowVars: new Set(['NODE_OPTIONS']),
