@@ -164,6 +164,44 @@ function forwarder(child: RunningChild, io: LaunchIo, files: SecretFiles) {
   };
 }
 
+/** The command is running (with the signals that arrived meanwhile), or a signal stopped us first. */
+type Started =
+  | { readonly child: RunningChild; readonly queued: readonly ForwardedSignal[] }
+  | { readonly stopped: ForwardedSignal };
+
+/**
+ * Resolve, build the child's environment and start the command. The environment, the strings made
+ * of the values and the decrypted buffers are held only by this call, which returns as soon as
+ * the child exists: nothing keeps them reachable while the child runs, and the buffers are zeroed
+ * whether or not the command could be started.
+ */
+async function start(
+  source: ResolveSource,
+  options: LaunchOptions,
+  io: LaunchIo,
+  files: SecretFiles,
+  relay: SignalRelay,
+): Promise<Started> {
+  const controller = new AbortController();
+  const { stopped, queued } = interruption(relay);
+  const preparing = prepare(source, options, io, files, controller.signal);
+  const first = await Promise.race([preparing, stopped]);
+  if (typeof first === 'string') {
+    controller.abort();
+    // Whatever was still in flight is wiped when it lands; the process is about to end.
+    preparing.then(
+      ({ resolutions }) => wipeResolutions(resolutions),
+      () => undefined,
+    );
+    return { stopped: first };
+  }
+  try {
+    return { child: await spawnChild(options.command, options.args, first.env), queued };
+  } finally {
+    wipeResolutions(first.resolutions);
+  }
+}
+
 /**
  * `credexec run`: resolve every manifest entry (all or nothing), then run the command with the
  * secrets in its environment only, forwarding signals, and report how it ended. Throws
@@ -177,26 +215,14 @@ export async function runLauncher(
 ): Promise<LaunchOutcome> {
   const relay = new SignalRelay(io.signals, () => undefined);
   const files = new SecretFiles(secretFilesBase(io.env), io.pid);
-  const controller = new AbortController();
   try {
     if (io.pid === 1) io.warn(PID1_WARNING);
-    const { stopped, queued } = interruption(relay);
-    const preparing = prepare(source, options, io, files, controller.signal);
-    const first = await Promise.race([preparing, stopped]);
-    if (typeof first === 'string') {
-      controller.abort();
-      // Whatever was still in flight is wiped when it lands; the process is about to end.
-      preparing.then(
-        ({ resolutions }) => wipeResolutions(resolutions),
-        () => undefined,
-      );
-      return { signal: first };
-    }
-    const child = await spawnChild(options.command, options.args, first.env);
+    const started = await start(source, options, io, files, relay);
+    if ('stopped' in started) return { signal: started.stopped };
+    const { child, queued } = started;
     // Nothing more to fetch: let go of network connections before the long wait on the child,
     // once the command is on its way (closing sockets costs a little; they are close-on-exec).
     source.close?.();
-    wipeResolutions(first.resolutions);
     const forward = forwarder(child, io, files);
     relay.setHandler(forward);
     // Signals that arrived while the command was being started are delivered now, once each.

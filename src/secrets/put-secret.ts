@@ -42,7 +42,6 @@ async function sealFor(
   version: string,
 ): Promise<CredentialItem> {
   const context = input.context ?? EMPTY_CONTEXT;
-  const value = typeof input.value === 'string' ? Buffer.from(input.value, 'utf8') : input.value;
   let dataKey;
   try {
     dataKey = await backend.keys.generateDataKey(input.keyId ?? backend.settings.keyId, context);
@@ -51,11 +50,13 @@ async function sealFor(
       throw new CredentialKeyError('encrypt', input.name, undefined, error);
     throw error;
   }
+  // A string value is encoded here, so the encoded copy is ours to zero; a caller's bytes are theirs.
+  const bytes = typeof input.value === 'string' ? Buffer.from(input.value, 'utf8') : input.value;
   try {
     return sealCredential({
       name: input.name,
       version,
-      value,
+      value: bytes,
       dataKey: dataKey.plaintext,
       wrappedKey: dataKey.ciphertextBlob,
       digest: input.digest ?? DEFAULT_DIGEST,
@@ -63,6 +64,7 @@ async function sealFor(
     });
   } finally {
     dataKey.plaintext.fill(0);
+    if (bytes !== input.value) bytes.fill(0);
   }
 }
 
