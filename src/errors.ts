@@ -9,6 +9,7 @@ export type ErrorCode =
   | 'KEY_SERVICE'
   | 'STORE'
   | 'VERSION_EXISTS'
+  | 'VERSION_LIMIT'
   | 'SETUP_REQUIRED'
   | 'MANIFEST'
   | 'RESOLVE'
@@ -164,6 +165,24 @@ export class VersionExistsError extends CredexecError {
   }
 }
 
+/**
+ * `put -a` cannot go on: the latest version is already the largest number that fits the 19
+ * digits credstash pads versions to. A state of the store, not a mistake in the command line.
+ */
+export class VersionLimitError extends CredexecError {
+  readonly credential: string;
+  readonly version: string;
+
+  constructor(name: string, latest: string, width: number) {
+    super(
+      'VERSION_LIMIT',
+      `cannot add a version to credential ${describeCredential(name)}: its latest version ${latest} is the largest credstash can store (${width} digits)`,
+    );
+    this.credential = name;
+    this.version = latest;
+  }
+}
+
 export class SetupRequiredError extends CredexecError {
   constructor(message: string, options?: { cause?: unknown }) {
     super('SETUP_REQUIRED', message, options);
@@ -236,8 +255,11 @@ export class LaunchResolveError extends CredexecError {
   }
 }
 
-/** Why the command could not be started: maps to exit 127, 126 or 125 in the CLI. */
-export type SpawnFailure = 'not-found' | 'not-executable' | 'failed';
+/**
+ * Why the command could not be started: maps to exit 127, 126 or 125 in the CLI. `too-large`:
+ * the arguments and environment exceed what the kernel takes (E2BIG); the command is fine.
+ */
+export type SpawnFailure = 'not-found' | 'not-executable' | 'too-large' | 'failed';
 
 export class SpawnError extends CredexecError {
   readonly reason: SpawnFailure;

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { openBackend } from '../backends/open-backend.js';
 import type { Environment } from '../backends/settings.js';
-import { CredexecError, OutputError, UsageError, messageOf } from '../errors.js';
+import { OutputError, UsageError } from '../errors.js';
 import { dieOfSignal, signalExitCode } from '../launch/die-of-signal.js';
 import type { CommandContext } from './command-context.js';
 import { runLauncherCommand } from './commands/run.js';
@@ -10,6 +10,7 @@ import { backendOptionsFrom } from './global-options.js';
 import { processIo, type CliIo } from './io.js';
 import { parseLaunchArguments } from './launch-arguments.js';
 import { requireOpenStdout, writeStdout } from './output.js';
+import { reportError } from './report-error.js';
 
 /** Defined by scripts/bundle-cli.js in the bundled CLI; not defined under tsc or tsx. */
 declare const CREDEXEC_VERSION: string | undefined;
@@ -37,21 +38,6 @@ function brokenPipe(io: CliIo): number {
 export function exitCodeFor(error: unknown): number {
   if (error instanceof UsageError) return ExitCode.USAGE;
   return ExitCode.FAILURE;
-}
-
-function reportError(io: CliIo, env: Environment, error: unknown): void {
-  const known = error instanceof CredexecError;
-  io.stderr.write(`credexec: ${known ? error.message : `unexpected error: ${messageOf(error)}`}\n`);
-  // Stacks and causes carry names and codes, never values (no message in this code base does).
-  if (env.CREDEXEC_DEBUG) {
-    let cause: unknown = error;
-    while (cause instanceof Error) {
-      io.stderr.write(`${cause.stack ?? cause.message}\n`);
-      cause = cause.cause;
-    }
-  } else if (!known) {
-    io.stderr.write('credexec: set CREDEXEC_DEBUG=1 for details\n');
-  }
 }
 
 export interface MainOptions {

@@ -28,7 +28,15 @@ function ctr(key: Buffer, input: Uint8Array, decrypt: boolean): Buffer {
   const cipher = decrypt
     ? createDecipheriv('aes-256-ctr', key, INITIAL_COUNTER)
     : createCipheriv('aes-256-ctr', key, INITIAL_COUNTER);
-  return Buffer.concat([cipher.update(input), cipher.final()]);
+  const head = cipher.update(input);
+  const tail = cipher.final();
+  // CTR is a stream mode, so final() adds nothing and update()'s buffer is the whole result.
+  if (tail.length === 0) return head;
+  // Not reached with CTR; should it be, the parts (plaintext when decrypting) are not left behind.
+  const whole = Buffer.concat([head, tail]);
+  head.fill(0);
+  tail.fill(0);
+  return whole;
 }
 
 function mac(hmacKey: Buffer, ciphertext: Uint8Array, digest: DigestName): Buffer {

@@ -5,9 +5,19 @@ export type EncryptionContext = Readonly<Record<string, string>>;
 
 export const EMPTY_CONTEXT: EncryptionContext = Object.freeze({});
 
+/**
+ * A context built key by key. It has no prototype, so that every key is an ordinary own key:
+ * on a plain object, `context.__proto__ = "x"` would set nothing, and credstash items written
+ * with such a key could never be read. Spreads and JSON.stringify copy own keys, `__proto__`
+ * included, so the transports send what was given.
+ */
+export function contextBuilder(): Record<string, string> {
+  return Object.create(null) as Record<string, string>;
+}
+
 /** Parse `K=V` words (the value may contain `=`); keys must be unique and non-empty. */
 export function parseContext(pairs: readonly string[]): EncryptionContext {
-  const context: Record<string, string> = {};
+  const context = contextBuilder();
   for (const pair of pairs) {
     const eq = pair.indexOf('=');
     if (eq <= 0 || eq === pair.length - 1) {

@@ -1,4 +1,4 @@
-import { UsageError } from '../errors.js';
+import { describeCredential, UsageError, VersionLimitError } from '../errors.js';
 
 /** credstash pads numeric versions to this many digits so that they sort as strings. */
 export const VERSION_WIDTH = 19;
@@ -20,13 +20,15 @@ export function padVersion(version: string): string {
   return digits.padStart(VERSION_WIDTH, '0');
 }
 
-/** The version after `latest` (or the first one), for `put -a`. */
-export function nextVersion(latest: string | undefined): string {
+/** The version after `latest` (or the first one), for `put -a` on credential `name`. */
+export function nextVersion(latest: string | undefined, name: string): string {
   if (latest === undefined) return padVersion('1');
   if (!isNumericVersion(latest)) {
     throw new UsageError(
-      `cannot autoincrement: the latest version "${latest}" is not a number (use -v to choose one)`,
+      `cannot autoincrement credential ${describeCredential(name)}: the latest version "${latest}" is not a number (use -v to choose one)`,
     );
   }
-  return padVersion((BigInt(latest) + 1n).toString());
+  const next = (BigInt(latest) + 1n).toString();
+  if (next.length > VERSION_WIDTH) throw new VersionLimitError(name, latest, VERSION_WIDTH);
+  return padVersion(next);
 }

@@ -1,5 +1,9 @@
-import { IntegrityError, LaunchResolveError, type EntryFailure } from '../errors.js';
-import { describeReference, type ManifestEntry } from '../manifest/manifest-entry.js';
+import { LaunchResolveError, type EntryFailure } from '../errors.js';
+import {
+  describeReference,
+  entryValueProblem,
+  ENVIRONMENT_VARIABLE,
+} from '../manifest/manifest-entry.js';
 import {
   DEFAULT_CONCURRENCY,
   resolveEntries,
@@ -7,6 +11,7 @@ import {
   type Resolution,
   type ResolveSource,
 } from '../resolve/resolve-entries.js';
+import { valueAsText } from '../secrets/value-text.js';
 import { buildChildEnv, type Environment } from './child-env.js';
 import { loadLaunchManifest, type ManifestOptions } from './launch-manifest.js';
 import { SecretFiles, secretFilesBase, sweepStaleSecretDirs } from './secret-files.js';
@@ -68,25 +73,19 @@ interface Prepared {
   readonly resolutions: readonly Resolution[];
 }
 
-function failureOf(resolution: Resolution & { status: 'failed' }): EntryFailure {
+/** Why an entry cannot reach the child: it failed to resolve, or its value cannot be a variable. */
+function failureOf(resolution: Resolution): EntryFailure | undefined {
+  const error =
+    resolution.status === 'failed'
+      ? resolution.error
+      : resolution.status === 'resolved'
+        ? entryValueProblem(resolution.entry, resolution.version, resolution.value)
+        : undefined;
+  if (error === undefined) return undefined;
   return {
     variable: resolution.entry.variable,
     credential: describeReference(resolution.entry),
-    error: resolution.error,
-  };
-}
-
-/** Secrets in env values cannot contain NUL, and Node's error for one would quote the value. */
-function checkEnvValue(entry: ManifestEntry, value: Buffer): EntryFailure | undefined {
-  if (entry.file || !value.includes(0)) return undefined;
-  return {
-    variable: entry.variable,
-    credential: describeReference(entry),
-    error: new IntegrityError(
-      entry.credential,
-      entry.version ?? 'latest',
-      'the value contains a NUL byte and cannot be an environment variable (use "file": true)',
-    ),
+    error,
   };
 }
 
@@ -96,14 +95,7 @@ async function buildEnvironment(
   io: LaunchIo,
   files: SecretFiles,
 ): Promise<Record<string, string>> {
-  const failures: EntryFailure[] = [];
-  for (const resolution of resolutions) {
-    if (resolution.status === 'failed') failures.push(failureOf(resolution));
-    if (resolution.status === 'resolved') {
-      const problem = checkEnvValue(resolution.entry, resolution.value);
-      if (problem !== undefined) failures.push(problem);
-    }
-  }
+  const failures = resolutions.flatMap((resolution) => failureOf(resolution) ?? []);
   if (failures.length > 0) throw new LaunchResolveError(failures);
   const secrets = new Map<string, string>();
   const unset: string[] = [];
@@ -115,7 +107,11 @@ async function buildEnvironment(
         entry.variable,
         entry.file
           ? await files.write(entry.variable, resolution.value)
-          : resolution.value.toString('utf8'),
+          : valueAsText(
+              resolution.value,
+              { name: entry.credential, version: resolution.version },
+              ENVIRONMENT_VARIABLE,
+            ),
       );
     }
   }
@@ -168,6 +164,44 @@ function forwarder(child: RunningChild, io: LaunchIo, files: SecretFiles) {
   };
 }
 
+/** The command is running (with the signals that arrived meanwhile), or a signal stopped us first. */
+type Started =
+  | { readonly child: RunningChild; readonly queued: readonly ForwardedSignal[] }
+  | { readonly stopped: ForwardedSignal };
+
+/**
+ * Resolve, build the child's environment and start the command. The environment, the strings made
+ * of the values and the decrypted buffers are held only by this call, which returns as soon as
+ * the child exists: nothing keeps them reachable while the child runs, and the buffers are zeroed
+ * whether or not the command could be started.
+ */
+async function start(
+  source: ResolveSource,
+  options: LaunchOptions,
+  io: LaunchIo,
+  files: SecretFiles,
+  relay: SignalRelay,
+): Promise<Started> {
+  const controller = new AbortController();
+  const { stopped, queued } = interruption(relay);
+  const preparing = prepare(source, options, io, files, controller.signal);
+  const first = await Promise.race([preparing, stopped]);
+  if (typeof first === 'string') {
+    controller.abort();
+    // Whatever was still in flight is wiped when it lands; the process is about to end.
+    preparing.then(
+      ({ resolutions }) => wipeResolutions(resolutions),
+      () => undefined,
+    );
+    return { stopped: first };
+  }
+  try {
+    return { child: await spawnChild(options.command, options.args, first.env), queued };
+  } finally {
+    wipeResolutions(first.resolutions);
+  }
+}
+
 /**
  * `credexec run`: resolve every manifest entry (all or nothing), then run the command with the
  * secrets in its environment only, forwarding signals, and report how it ended. Throws
@@ -181,26 +215,14 @@ export async function runLauncher(
 ): Promise<LaunchOutcome> {
   const relay = new SignalRelay(io.signals, () => undefined);
   const files = new SecretFiles(secretFilesBase(io.env), io.pid);
-  const controller = new AbortController();
   try {
     if (io.pid === 1) io.warn(PID1_WARNING);
-    const { stopped, queued } = interruption(relay);
-    const preparing = prepare(source, options, io, files, controller.signal);
-    const first = await Promise.race([preparing, stopped]);
-    if (typeof first === 'string') {
-      controller.abort();
-      // Whatever was still in flight is wiped when it lands; the process is about to end.
-      preparing.then(
-        ({ resolutions }) => wipeResolutions(resolutions),
-        () => undefined,
-      );
-      return { signal: first };
-    }
-    const child = await spawnChild(options.command, options.args, first.env);
+    const started = await start(source, options, io, files, relay);
+    if ('stopped' in started) return { signal: started.stopped };
+    const { child, queued } = started;
     // Nothing more to fetch: let go of network connections before the long wait on the child,
     // once the command is on its way (closing sockets costs a little; they are close-on-exec).
     source.close?.();
-    wipeResolutions(first.resolutions);
     const forward = forwarder(child, io, files);
     relay.setHandler(forward);
     // Signals that arrived while the command was being started are delivered now, once each.

@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { SpawnError, type SpawnFailure } from '../errors.js';
 import { errnoCode } from '../util/system.js';
+import { tooLargeReason } from './exec-limits.js';
 
 /** How the child ended: an exit code, or the signal that killed it. */
 export type ChildExit =
@@ -15,30 +16,33 @@ export interface RunningChild {
 /** The shell's convention: not found → 127, found but cannot be executed → 126. */
 function spawnFailure(code: string | undefined): SpawnFailure {
   if (code === 'ENOENT' || code === 'ENOTDIR') return 'not-found';
-  if (
-    code === 'EACCES' ||
-    code === 'EPERM' ||
-    code === 'ENOEXEC' ||
-    code === 'EISDIR' ||
-    code === 'E2BIG'
-  ) {
+  if (code === 'EACCES' || code === 'EPERM' || code === 'ENOEXEC' || code === 'EISDIR') {
     return 'not-executable';
   }
+  if (code === 'E2BIG') return 'too-large';
   return 'failed';
 }
 
-function spawnError(command: string, error: unknown): SpawnError {
+/** What to say; `sizes` explains an E2BIG when the arguments and environment are at hand. */
+function spawnError(
+  command: string,
+  error: unknown,
+  sizes?: { argv: readonly string[]; env: Readonly<Record<string, string>> },
+): SpawnError {
   const code = errnoCode(error);
   const reason = spawnFailure(code);
+  const suffix = code === undefined ? '' : ` (${code})`;
   const what =
     reason === 'not-found'
-      ? 'command not found'
+      ? `command not found${suffix}`
       : reason === 'not-executable'
-        ? 'permission denied or not executable'
-        : 'cannot start';
-  return new SpawnError(reason, `${command}: ${what}${code === undefined ? '' : ` (${code})`}`, {
-    cause: error,
-  });
+        ? `permission denied or not executable${suffix}`
+        : reason === 'too-large' && sizes !== undefined
+          ? `cannot start: ${tooLargeReason(sizes.argv, sizes.env)}`
+          : reason === 'too-large'
+            ? `cannot start: the arguments and environment are too large${suffix}`
+            : `cannot start${suffix}`;
+  return new SpawnError(reason, `${command}: ${what}`, { cause: error });
 }
 
 /**
@@ -47,20 +51,27 @@ function spawnError(command: string, error: unknown): SpawnError {
  * install their own signal handlers (which would interfere with exactly-once forwarding and
  * dying of the child's signal) and importing it costs ~200 ms of start-up. Resolves once the
  * child is running; spawn failures reject with SpawnError.
+ *
+ * `env` is used here and nowhere else: no closure that outlives the call refers to it, so the
+ * child's environment (secrets included) becomes garbage as soon as the child has started.
  */
 export function spawnChild(
   command: string,
   args: readonly string[],
   env: Record<string, string>,
 ): Promise<RunningChild> {
+  let child: ChildProcess;
+  try {
+    child = spawn(command, args, { stdio: 'inherit', env, detached: false, shell: false });
+  } catch (error: unknown) {
+    // Node reports E2BIG (and a few argument errors) synchronously, while env is still at hand.
+    return Promise.reject(spawnError(command, error, { argv: [command, ...args], env }));
+  }
+  return started(command, child);
+}
+
+function started(command: string, child: ChildProcess): Promise<RunningChild> {
   return new Promise((resolve, reject) => {
-    let child: ChildProcess;
-    try {
-      child = spawn(command, args, { stdio: 'inherit', env, detached: false, shell: false });
-    } catch (error: unknown) {
-      reject(spawnError(command, error));
-      return;
-    }
     const exited = new Promise<ChildExit>((resolveExit) => {
       child.once('exit', (code, signal) => {
         resolveExit(signal === null ? { code: code ?? 0 } : { signal });

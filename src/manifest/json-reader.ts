@@ -26,6 +26,13 @@ export class JsonSyntaxError extends Error {
   }
 }
 
+/**
+ * Objects and arrays nested deeper than this are refused. A manifest needs three levels (the
+ * root, an entry, its context); the reader recurses once a level, so without a bound a deep
+ * enough document would exhaust the stack instead of being reported at its line.
+ */
+export const MAX_JSON_DEPTH = 64;
+
 const WHITESPACE = /[ \t\n\r]*/y;
 const NUMBER = /-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/y;
 // Loose on purpose: JSON.parse then rejects control characters and bad escapes.
@@ -39,6 +46,7 @@ const LITERALS = [
 class Reader {
   #pos = 0;
   #line = 1;
+  #depth = 0;
   readonly #text: string;
 
   constructor(text: string) {
@@ -85,8 +93,14 @@ class Reader {
     const line = this.#line;
     const char = this.#text[this.#pos];
     if (char === undefined) this.#fail('unexpected end of file');
-    if (char === '{') return this.#object(line);
-    if (char === '[') return this.#array(line);
+    if (char === '{' || char === '[') {
+      if (++this.#depth > MAX_JSON_DEPTH) {
+        this.#fail(`nested too deeply (more than ${MAX_JSON_DEPTH} levels)`);
+      }
+      const node = char === '{' ? this.#object(line) : this.#array(line);
+      this.#depth--;
+      return node;
+    }
     if (char === '"') return { kind: 'string', line, value: this.#string() };
     const raw = this.#match(NUMBER);
     if (raw !== undefined) return { kind: 'number', line, value: Number(raw), raw };

@@ -1,4 +1,6 @@
 import type { EncryptionContext } from '../envelope/context.js';
+import { NotTextError } from '../errors.js';
+import { notTextReason, type TextUse } from '../secrets/value-text.js';
 
 /** Where an entry was written, for error messages. */
 export interface SourceLocation {
@@ -29,4 +31,27 @@ export interface ManifestEntry extends ParsedEntry {
 /** `name` or `name@version`, as a manifest would reference it. */
 export function describeReference(entry: Pick<ParsedEntry, 'credential' | 'version'>): string {
   return entry.version === undefined ? entry.credential : `${entry.credential}@${entry.version}`;
+}
+
+/** Where the value of an entry without `"file": true` goes. */
+export const ENVIRONMENT_VARIABLE: TextUse = {
+  what: 'an environment variable',
+  hint: 'use "file": true',
+};
+
+/**
+ * Why the value that resolved for `entry` cannot be handed to the child, or `undefined`. An
+ * environment variable must be text (valid UTF-8 without NUL, SPEC §6); a file takes any bytes.
+ * Checked before any value becomes a string, so a failed launch leaves no string copies behind.
+ */
+export function entryValueProblem(
+  entry: Pick<ParsedEntry, 'credential' | 'file'>,
+  version: string,
+  value: Uint8Array,
+): NotTextError | undefined {
+  if (entry.file) return undefined;
+  const reason = notTextReason(value);
+  if (reason === undefined) return undefined;
+  const { what, hint } = ENVIRONMENT_VARIABLE;
+  return new NotTextError(entry.credential, version, reason, what, hint);
 }

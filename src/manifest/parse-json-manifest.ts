@@ -1,4 +1,4 @@
-import type { EncryptionContext } from '../envelope/context.js';
+import { contextBuilder, type EncryptionContext } from '../envelope/context.js';
 import { padVersion } from '../envelope/version.js';
 import { messageOf } from '../errors.js';
 import { JsonSyntaxError, readJson, type JsonMember, type JsonNode } from './json-reader.js';
@@ -50,7 +50,7 @@ function readContext(node: JsonNode, variable: string, report: Report) {
     report(node.line, `variable ${variable}: "context" must be an object of strings`);
     return undefined;
   }
-  const context: Record<string, string> = {};
+  const context = contextBuilder();
   for (const member of uniqueMembers(node, `variable ${variable} context`, report)) {
     if (member.key === '' || member.value.kind !== 'string') {
       report(member.line, `variable ${variable}: context values must be strings with a key`);

@@ -1,11 +1,12 @@
 import type { EncryptionContext } from '../envelope/context.js';
 import { ManifestError, type ManifestProblem } from '../errors.js';
 import type { ManifestEntry, ParsedEntry } from './manifest-entry.js';
+import { credentialNameProblem } from '../secrets/credential-name.js';
 import { ProblemList } from './manifest-problems.js';
 import { parseDotenvManifest } from './parse-dotenv-manifest.js';
 import { parseJsonManifest } from './parse-json-manifest.js';
 import {
-  isDangerousVariable,
+  dangerousFamily,
   isReservedVariable,
   isValidVariableName,
   RESERVED_PREFIX,
@@ -35,11 +36,22 @@ function checkVariable(entry: ParsedEntry, policy: ManifestPolicy, problems: Pro
     message = `invalid variable name "${variable}" (use letters, digits and _, not starting with a digit)`;
   } else if (isReservedVariable(variable)) {
     message = `variable ${variable} is refused: ${RESERVED_PREFIX}* variables configure credexec and are never passed on`;
-  } else if (isDangerousVariable(variable) && !policy.allowVars.has(variable)) {
-    message = `variable ${variable} is refused: it changes how the child loads code (allow it with --allow-var ${variable})`;
+  } else if (!policy.allowVars.has(variable)) {
+    const family = dangerousFamily(variable);
+    if (family !== undefined) {
+      message = `variable ${variable} is refused: ${family.reason} (allow it with --allow-var ${variable})`;
+    }
   }
   if (message !== undefined) problems.add(source.file, source.line, message);
   return message === undefined;
+}
+
+function checkCredential(entry: ParsedEntry, problems: ProblemList): boolean {
+  const problem = credentialNameProblem(entry.credential);
+  if (problem !== undefined) {
+    problems.add(entry.source.file, entry.source.line, `variable ${entry.variable}: ${problem}`);
+  }
+  return problem === undefined;
 }
 
 /** Problems sorted by file (in the order given) and line, as a reader would meet them. */
@@ -74,7 +86,8 @@ export function parseManifests(
         continue;
       }
       seen.set(entry.variable, entry);
-      if (checkVariable(entry, policy, problems)) {
+      const usable = checkVariable(entry, policy, problems);
+      if (checkCredential(entry, problems) && usable) {
         entries.push({ ...entry, context: entry.context ?? policy.context });
       }
     }

@@ -1,5 +1,5 @@
 import { messageOf } from '../errors.js';
-import type { ManifestEntry } from '../manifest/manifest-entry.js';
+import { entryValueProblem, type ManifestEntry } from '../manifest/manifest-entry.js';
 import {
   resolveEntries,
   wipeResolutions,
@@ -26,9 +26,12 @@ function rowOf(resolution: Resolution): CheckRow {
   const { entry } = resolution;
   const asked = entry.version ?? 'latest';
   const base = { variable: entry.variable, credential: entry.credential };
-  const kind = entry.file ? 'ok (file)' : 'ok';
-  if (resolution.status === 'resolved')
-    return { ...base, version: resolution.version, status: kind };
+  if (resolution.status === 'resolved') {
+    const problem = entryValueProblem(entry, resolution.version, resolution.value);
+    const status =
+      problem !== undefined ? `FAILED: ${problem.message}` : entry.file ? 'ok (file)' : 'ok';
+    return { ...base, version: resolution.version, status };
+  }
   if (resolution.status === 'absent')
     return { ...base, version: asked, status: 'absent (optional, left unset)' };
   return { ...base, version: asked, status: `FAILED: ${messageOf(resolution.error)}` };
@@ -44,11 +47,12 @@ export async function checkManifest(
   options: ResolveOptions = {},
 ): Promise<CheckReport> {
   const resolutions = await resolveEntries(source, entries, options);
-  wipeResolutions(resolutions);
-  return {
-    rows: resolutions.map(rowOf),
-    ok: resolutions.every((resolution) => resolution.status !== 'failed'),
-  };
+  try {
+    const rows = resolutions.map(rowOf);
+    return { rows, ok: rows.every((row) => !row.status.startsWith('FAILED')) };
+  } finally {
+    wipeResolutions(resolutions);
+  }
 }
 
 const HEADER: CheckRow = {

@@ -11,6 +11,7 @@ import {
 } from '../errors.js';
 import type { Backend } from '../backends/backend.js';
 import type { CredentialItem, CredentialRef } from '../stores/item.js';
+import { credentialNameProblem } from './credential-name.js';
 
 export interface PutInput {
   readonly name: string;
@@ -29,8 +30,10 @@ export interface PutInput {
 
 const MAX_AUTOVERSION_ATTEMPTS = 100;
 
+/** Every name that enters (put, get, delete) is checked here: see credentialNameProblem. */
 export function validateName(name: string): void {
-  if (name === '') throw new UsageError('a credential name cannot be empty');
+  const problem = credentialNameProblem(name);
+  if (problem !== undefined) throw new UsageError(problem);
 }
 
 async function sealFor(
@@ -39,7 +42,6 @@ async function sealFor(
   version: string,
 ): Promise<CredentialItem> {
   const context = input.context ?? EMPTY_CONTEXT;
-  const value = typeof input.value === 'string' ? Buffer.from(input.value, 'utf8') : input.value;
   let dataKey;
   try {
     dataKey = await backend.keys.generateDataKey(input.keyId ?? backend.settings.keyId, context);
@@ -48,11 +50,13 @@ async function sealFor(
       throw new CredentialKeyError('encrypt', input.name, undefined, error);
     throw error;
   }
+  // A string value is encoded here, so the encoded copy is ours to zero; a caller's bytes are theirs.
+  const bytes = typeof input.value === 'string' ? Buffer.from(input.value, 'utf8') : input.value;
   try {
     return sealCredential({
       name: input.name,
       version,
-      value,
+      value: bytes,
       dataKey: dataKey.plaintext,
       wrappedKey: dataKey.ciphertextBlob,
       digest: input.digest ?? DEFAULT_DIGEST,
@@ -60,6 +64,7 @@ async function sealFor(
     });
   } finally {
     dataKey.plaintext.fill(0);
+    if (bytes !== input.value) bytes.fill(0);
   }
 }
 
@@ -72,7 +77,7 @@ export async function putSecret(backend: Backend, input: PutInput): Promise<Cred
     return { name: input.name, version };
   }
   // The version is not covered by the HMAC, so one sealed item can be retried under new versions.
-  let version = nextVersion((await backend.store.getLatest(input.name))?.version);
+  let version = nextVersion((await backend.store.getLatest(input.name))?.version, input.name);
   const sealed = await sealFor(backend, input, version);
   for (let attempt = 1; ; attempt++) {
     try {
@@ -88,7 +93,7 @@ export async function putSecret(backend: Backend, input: PutInput): Promise<Cred
         }
         throw error;
       }
-      version = nextVersion((await backend.store.getLatest(input.name))?.version);
+      version = nextVersion((await backend.store.getLatest(input.name))?.version, input.name);
     }
   }
 }

@@ -5,7 +5,7 @@ import test from 'ava';
 import type { Backend } from '../../src/backends/backend.js';
 import { putSecret } from '../../src/secrets/put-secret.js';
 import { startAwsFixture, type AwsFixture } from '../support/aws-fixture.js';
-import { cleanEnv } from '../support/cli.js';
+import { cleanEnv, runCli } from '../support/cli.js';
 import { startCli } from '../support/launcher.js';
 
 // Request counts are per fixture, so these tests share one and run one after another.
@@ -219,5 +219,46 @@ test.serial(
     t.is(result.stderr, '');
     t.is(result.stdout, '1 value-3\n');
     t.is(fixture.kms.count('Decrypt'), 3);
+  },
+);
+
+test.serial(
+  'context keys named like Object.prototype members reach KMS through the SDK and credexec’s transport',
+  async (t) => {
+    const keys = ['__proto__', 'constructor', 'toString', 'hasOwnProperty'];
+    for (const [index, key] of keys.entries()) {
+      const name = `proto-${index}`;
+      const cli = (args: string[], extra: Record<string, string> = {}) =>
+        runCli(args, { env: cleanEnv({ ...fixture.env, ...extra }), cwd: dir });
+      fixture.resetCounters();
+      const put = await cli(['put', name, `value-${index}`, `${key}=x`]);
+      t.is(put.exitCode, 0, put.stderr);
+      const sent = fixture.kms.requests.find((request) => request.operation === 'GenerateDataKey');
+      const context = sent?.body.EncryptionContext as Record<string, string>;
+      t.true(Object.hasOwn(context, key), `the SDK sent ${key}`);
+      t.is(context[key], 'x');
+      for (const transport of ['auto', 'sdk']) {
+        const withContext = await cli(['get', name, `${key}=x`], {
+          CREDEXEC_AWS_TRANSPORT: transport,
+        });
+        t.is(withContext.stdout, `value-${index}\n`, `${key} ${transport}: ${withContext.stderr}`);
+        const without = await cli(['get', name], { CREDEXEC_AWS_TRANSPORT: transport });
+        t.is(without.exitCode, 1, `${key} ${transport}`);
+        t.regex(without.stderr, /^credexec: cannot decrypt credential "proto-\d" version /);
+      }
+      writeFileSync(
+        join(dir, 'proto.json'),
+        JSON.stringify({ VAR_P: { name, context: Object.fromEntries([[key, 'x']]) } }),
+      );
+      fixture.resetCounters();
+      const launched = await startCli(
+        ['-m', 'proto.json', '--', process.execPath, '-e', 'console.log(process.env.VAR_P)'],
+        { env: cleanEnv(fixture.env), cwd: dir },
+      ).result;
+      t.is(launched.exitCode, 0, launched.stderr);
+      t.is(launched.stdout, `value-${index}\n`);
+      const decrypt = fixture.kms.requests.find((request) => request.operation === 'Decrypt');
+      t.true(Object.hasOwn(decrypt?.body.EncryptionContext as object, key), `direct sent ${key}`);
+    }
   },
 );

@@ -3,6 +3,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import test from 'ava';
+import { runCli } from '../support/cli.js';
 import {
   createWorld,
   runLauncherCli,
@@ -134,18 +135,14 @@ test('failed secrets exit 125 naming every failure, one line each, and the comma
       }),
     );
     const marker = join(world.dir, 'ran');
-    const result = await runLauncherCli(
-      world,
-      [
-        '-m',
-        'credexec.json',
-        '--',
-        'node',
-        '-e',
-        `require('fs').writeFileSync(${JSON.stringify(marker)}, '')`,
-      ],
-      { CREDEXEC_DEBUG: '1' },
-    );
+    const result = await runLauncherCli(world, [
+      '-m',
+      'credexec.json',
+      '--',
+      'node',
+      '-e',
+      `require('fs').writeFileSync(${JSON.stringify(marker)}, '')`,
+    ]);
     t.is(result.exitCode, 125);
     const store = join(world.dir, 'store', 'credential-store.json');
     t.is(
@@ -167,15 +164,20 @@ test('failed secrets exit 125 naming every failure, one line each, and the comma
 test('manifest mistakes exit 125 with file and line, and dangerous variables need --allow-var', async (t) => {
   await withWorld(async (world) => {
     await world.put('opts', '--max-old-space-size=64', '1');
-    world.manifest('bad.env', 'GOOD=opts\nnot a line\nNODE_OPTIONS=opts\nCREDEXEC_X=opts\n');
+    world.manifest(
+      'bad.env',
+      'GOOD=opts\nnot a line\nNODE_OPTIONS=opts\nCREDEXEC_X=opts\nnpm_config_registry=opts\nSSLKEYLOGFILE=opts\n',
+    );
     const bad = await runLauncherCli(world, ['-m', 'bad.env', '--', 'true']);
     t.is(bad.exitCode, 125);
     t.is(
       bad.stderr,
       [
         'credexec: bad.env:2: malformed line: expected VAR=credential-name or VAR=name@VERSION',
-        'bad.env:3: variable NODE_OPTIONS is refused: it changes how the child loads code (allow it with --allow-var NODE_OPTIONS)',
+        'bad.env:3: variable NODE_OPTIONS is refused: Node.js loads code or data from it, or writes files where it says (allow it with --allow-var NODE_OPTIONS)',
         'bad.env:4: variable CREDEXEC_X is refused: CREDEXEC_* variables configure credexec and are never passed on',
+        'bad.env:5: variable npm_config_registry is refused: the package manager takes settings from it, such as the registry code is installed from (allow it with --allow-var npm_config_registry)',
+        'bad.env:6: variable SSLKEYLOGFILE is refused: TLS libraries write their session keys to the file it names, so traffic can be decrypted (allow it with --allow-var SSLKEYLOGFILE)',
         '',
       ].join('\n'),
     );
@@ -388,5 +390,184 @@ test('--concurrency must be a positive whole number', async (t) => {
     t.is(result.stderr, 'credexec: --concurrency must be a whole number from 1 to 1024\n');
     const fromEnv = await runLauncherCli(world, ['--', 'true'], { CREDEXEC_CONCURRENCY: 'many' });
     t.is(fromEnv.stderr, 'credexec: CREDEXEC_CONCURRENCY must be a whole number from 1 to 1024\n');
+  });
+});
+
+test('context keys named like Object.prototype members are kept by put, get and the launcher', async (t) => {
+  await withWorld(async (world) => {
+    const keys = ['__proto__', 'constructor', 'toString', 'hasOwnProperty'];
+    for (const [index, key] of keys.entries()) {
+      const name = `scoped-${index}`;
+      const cli = (args: string[]) => runCli(args, { env: world.env, cwd: world.cwd });
+      const put = await cli(['put', name, `value-${index}`, `${key}=x`]);
+      t.is(put.exitCode, 0, put.stderr);
+      const withContext = await cli(['get', name, `${key}=x`]);
+      t.is(withContext.stdout, `value-${index}\n`, key);
+      const without = await cli(['get', name]);
+      t.is(without.exitCode, 1, key);
+      t.is(
+        without.stderr,
+        `credexec: cannot decrypt credential "${name}" version 0000000000000000001: the data key cannot be unwrapped with this encryption context (wrong or missing context?)\n`,
+        key,
+      );
+      world.manifest(
+        `${index}.json`,
+        JSON.stringify({ FROM_JSON: { name, context: Object.fromEntries([[key, 'x']]) } }),
+      );
+      world.manifest(`${index}.env`, `FROM_FLAG=${name}\n`);
+      const launched = await runLauncherCli(world, [
+        '-m',
+        `${index}.json`,
+        '-m',
+        `${index}.env`,
+        '--context',
+        `${key}=x`,
+        '--',
+        'node',
+        world.child,
+        'report',
+        'FROM_JSON',
+        'FROM_FLAG',
+      ]);
+      t.is(launched.exitCode, 0, launched.stderr);
+      t.deepEqual(JSON.parse(launched.stdout), {
+        FROM_JSON: `value-${index}`,
+        FROM_FLAG: `value-${index}`,
+      });
+    }
+  });
+});
+
+test('values that are not text fail as environment variables, naming the resolved version, and files stay byte-exact', async (t) => {
+  await withWorld(async (world) => {
+    const latin1 = Buffer.from([0x63, 0x61, 0x66, 0xe9]); // "café" in Latin-1
+    const binary = Buffer.from([0x00, 0xff, 0xfe, 0x80, 0x0a, 0xc3]);
+    await world.put('latin1', 'was text', '1');
+    await world.put('latin1', latin1, '2');
+    await world.put('nul', Buffer.from('a\0b'), '1');
+    await world.put('binary', binary, '1');
+    await world.put('text', 'zürich ✓', '1');
+    world.manifest(
+      'credexec.json',
+      JSON.stringify({
+        LATIN1: 'latin1',
+        NUL_VALUE: { name: 'nul', version: '1' },
+        MISSING: 'missing',
+        BINARY_FILE: { name: 'binary', file: true },
+        TEXT: 'text',
+      }),
+    );
+    const marker = join(world.dir, 'ran');
+    const failed = await runLauncherCli(world, [
+      '-m',
+      'credexec.json',
+      '--',
+      'node',
+      '-e',
+      `require('fs').writeFileSync(${JSON.stringify(marker)}, '')`,
+    ]);
+    const store = join(world.dir, 'store', 'credential-store.json');
+    t.is(failed.exitCode, 125);
+    t.is(
+      failed.stderr,
+      [
+        'credexec: 3 secret(s) could not be resolved; nothing was started:',
+        '  LATIN1: latin1 — credential "latin1" version 0000000000000000002 is not valid UTF-8, so it cannot be an environment variable; use "file": true',
+        '  NUL_VALUE: nul@0000000000000000001 — credential "nul" version 0000000000000000001 contains a NUL byte, so it cannot be an environment variable; use "file": true',
+        `  MISSING: missing — credential "missing" not found in store file ${store}`,
+        '',
+      ].join('\n'),
+    );
+    t.false(existsSync(marker));
+
+    const check = await runLauncherCli(world, ['check', '-m', 'credexec.json']);
+    t.is(check.exitCode, 125);
+    t.is(check.stderr, '');
+    t.deepEqual(check.stdout.split('\n').slice(0, 3), [
+      'VARIABLE     CREDENTIAL  VERSION              STATUS',
+      'LATIN1       latin1      0000000000000000002  FAILED: credential "latin1" version 0000000000000000002 is not valid UTF-8, so it cannot be an environment variable; use "file": true',
+      'NUL_VALUE    nul         0000000000000000001  FAILED: credential "nul" version 0000000000000000001 contains a NUL byte, so it cannot be an environment variable; use "file": true',
+    ]);
+    t.regex(check.stdout, /^BINARY_FILE {2}binary {6}0000000000000000001 {2}ok \(file\)$/m);
+    t.regex(check.stdout, /^TEXT {9}text {8}0000000000000000001 {2}ok$/m);
+
+    world.manifest(
+      'good.json',
+      JSON.stringify({ BINARY_FILE: { name: 'binary', file: true }, TEXT: 'text' }),
+    );
+    const good = await runLauncherCli(world, [
+      '-m',
+      'good.json',
+      '--',
+      'node',
+      '-e',
+      "const fs = require('fs'); console.log(fs.readFileSync(process.env.BINARY_FILE).toString('hex'), process.env.TEXT)",
+    ]);
+    t.is(good.exitCode, 0, good.stderr);
+    t.is(good.stdout, `${binary.toString('hex')} zürich ✓\n`);
+  });
+});
+
+test('an environment too large for the kernel exits 125 naming the largest variables, never their values', async (t) => {
+  await withWorld(async (world) => {
+    await world.put('big-cert', 'c'.repeat(200 * 1024), '1');
+    for (let i = 0; i < 3; i++) await world.put(`part-${i}`, `${i}`.repeat(110 * 1024), '1');
+    world.manifest('one.env', 'BIG_CERT=big-cert\n');
+    const marker = join(world.dir, 'ran');
+    const touch = ['node', '-e', `require('fs').writeFileSync(${JSON.stringify(marker)}, '')`];
+    const one = await runLauncherCli(world, ['-m', 'one.env', '--', ...touch]);
+    t.is(one.exitCode, 125);
+    t.regex(
+      one.stderr,
+      /^credexec: node: cannot start: the environment is too large \(E2BIG\): BIG_CERT is 204809 bytes as NAME=value, over the 131072 one variable may take; largest variables: BIG_CERT 204809 bytes, \w+ \d+ bytes, \w+ \d+ bytes; use "file": true for large secrets\n$/,
+    );
+    // Each part fits on its own; with a big inherited variable the total does not.
+    world.manifest('parts.env', 'PART_0=part-0\nPART_1=part-1\nPART_2=part-2\n');
+    const inherited = Object.fromEntries(
+      Array.from({ length: 15 }, (_, i) => [`INHERITED_${i}`, 'i'.repeat(120 * 1024)]),
+    );
+    const total = await runLauncherCli(world, ['-m', 'parts.env', '--', ...touch], inherited);
+    t.is(total.exitCode, 125);
+    t.regex(
+      total.stderr,
+      /^credexec: node: cannot start: the arguments and environment are too large together \(E2BIG\): \d+ bytes of environment and \d+ bytes of arguments, over the system limit \(usually 2 MiB in all\); largest variables: INHERITED_\d+ 12289\d bytes, .*; use "file": true for large secrets\n$/,
+    );
+    t.false(existsSync(marker));
+    t.false(/cccc|0000000000|1111111111|2222222222/.test(one.stderr + total.stderr));
+  });
+});
+
+test('with CREDEXEC_DEBUG the launcher adds stacks and causes to its one-line errors, never values', async (t) => {
+  await withWorld(async (world) => {
+    world.manifest('credexec.env', '');
+    const plain = await runLauncherCli(world, ['--', 'credexec-no-such-command']);
+    t.is(plain.stderr, 'credexec: credexec-no-such-command: command not found (ENOENT)\n');
+    const spawn = await runLauncherCli(world, ['--', 'credexec-no-such-command'], {
+      CREDEXEC_DEBUG: '1',
+    });
+    t.is(spawn.exitCode, 127);
+    const lines = spawn.stderr.split('\n');
+    t.is(lines[0], 'credexec: credexec-no-such-command: command not found (ENOENT)');
+    t.is(lines[1], 'SpawnError: credexec-no-such-command: command not found (ENOENT)');
+    t.regex(lines[2] ?? '', /^ {4}at /);
+    t.true(lines.includes('Error: spawn credexec-no-such-command ENOENT'), spawn.stderr);
+
+    await world.put('scoped', CANARY, '1', { env: 'prod' });
+    world.manifest('failing.env', 'SCOPED=scoped\nGONE=gone\n');
+    const resolve = await runLauncherCli(world, ['-m', 'failing.env', '--', 'true'], {
+      CREDEXEC_DEBUG: '1',
+    });
+    t.is(resolve.exitCode, 125);
+    const store = join(world.dir, 'store', 'credential-store.json');
+    const head = [
+      'credexec: 2 secret(s) could not be resolved; nothing was started:',
+      '  SCOPED: scoped — cannot decrypt credential "scoped" version 0000000000000000001: the data key cannot be unwrapped with this encryption context (wrong or missing context?)',
+      `  GONE: gone — credential "gone" not found in store file ${store}`,
+    ].join('\n');
+    t.true(resolve.stderr.startsWith(`${head}\nLaunchResolveError: `), resolve.stderr);
+    t.regex(resolve.stderr, /^CredentialKeyError: cannot decrypt credential "scoped" /m);
+    t.regex(resolve.stderr, /^KeyServiceError: the data key cannot be unwrapped /m);
+    t.regex(resolve.stderr, /^NotFoundError: credential "gone" not found /m);
+    t.false(resolve.stderr.includes(CANARY));
   });
 });

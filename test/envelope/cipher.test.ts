@@ -57,3 +57,26 @@ test('the empty value seals to empty contents with the HMAC of zero bytes', (t) 
 test('a data key that is not 64 bytes is refused', (t) => {
   t.throws(() => seal(plaintext, Buffer.alloc(32), 'SHA256'), { instanceOf: RangeError });
 });
+
+test('opening leaves no copy of the plaintext besides the buffer it returns', (t) => {
+  const value = Buffer.from('a value that must not be copied around', 'utf8');
+  const sealed = seal(value, dataKey(), 'SHA256');
+  // Every buffer Buffer.concat sees or makes while opening: the only way a copy could be made.
+  const concat = Buffer.concat;
+  const seen: Uint8Array[] = [];
+  Buffer.concat = ((list: readonly Uint8Array[], length?: number) => {
+    const joined = concat(list, length);
+    seen.push(...list, joined);
+    return joined;
+  }) as typeof Buffer.concat;
+  let opened: Buffer | undefined;
+  try {
+    opened = open(sealed.ciphertext, sealed.hmac, dataKey(), 'SHA256');
+  } finally {
+    Buffer.concat = concat;
+  }
+  t.deepEqual(opened, value);
+  opened!.fill(0);
+  const copies = seen.filter((buffer) => Buffer.from(buffer).includes(value.subarray(0, 16)));
+  t.is(copies.length, 0, 'a copy of the plaintext is left unzeroed');
+});

@@ -253,11 +253,11 @@ test('variables that change how code loads are refused unless allowed', (t) => {
     'IFS=e',
   ].join('\n');
   t.deepEqual(problems([{ name: 'd.env', text }]), [
-    'd.env:1: variable LD_PRELOAD is refused: it changes how the child loads code (allow it with --allow-var LD_PRELOAD)',
-    'd.env:2: variable NODE_OPTIONS is refused: it changes how the child loads code (allow it with --allow-var NODE_OPTIONS)',
-    'd.env:3: variable PATH is refused: it changes how the child loads code (allow it with --allow-var PATH)',
-    'd.env:4: variable DYLD_INSERT_LIBRARIES is refused: it changes how the child loads code (allow it with --allow-var DYLD_INSERT_LIBRARIES)',
-    'd.env:5: variable IFS is refused: it changes how the child loads code (allow it with --allow-var IFS)',
+    'd.env:1: variable LD_PRELOAD is refused: the dynamic loader or the C library loads code, data or files from it (allow it with --allow-var LD_PRELOAD)',
+    'd.env:2: variable NODE_OPTIONS is refused: Node.js loads code or data from it, or writes files where it says (allow it with --allow-var NODE_OPTIONS)',
+    'd.env:3: variable PATH is refused: shells run code from it or look commands up with it (allow it with --allow-var PATH)',
+    'd.env:4: variable DYLD_INSERT_LIBRARIES is refused: the dynamic loader or the C library loads code, data or files from it (allow it with --allow-var DYLD_INSERT_LIBRARIES)',
+    'd.env:5: variable IFS is refused: shells run code from it or look commands up with it (allow it with --allow-var IFS)',
   ]);
   const allowed = parse('d.env', 'NODE_OPTIONS=b', {
     allowVars: new Set(['NODE_OPTIONS']),
@@ -325,4 +325,65 @@ test('every unreadable named manifest is reported', async (t) => {
     error?.message,
     'a.env: cannot read manifest (ENOENT)\nb.env: cannot read manifest (ENOENT)',
   );
+});
+
+test('JSON context keys that name Object.prototype members are kept', (t) => {
+  const keys = ['__proto__', 'constructor', 'toString', 'hasOwnProperty'];
+  const [entry] = parse(
+    'p.json',
+    JSON.stringify({ A: { name: 'a', context: Object.fromEntries(keys.map((k) => [k, k])) } }),
+  );
+  t.deepEqual(Object.keys(entry!.context), keys);
+  for (const key of keys) t.true(Object.hasOwn(entry!.context, key), key);
+  t.is(entry!.context.__proto__ as unknown, '__proto__');
+  t.deepEqual(
+    problems([
+      {
+        name: 'q.json',
+        text: '{"A": {"name": "a", "context": {"__proto__": "x", "__proto__": "y"}}}',
+      },
+    ]),
+    ['q.json:1: variable A context: "__proto__" is given twice (first on line 1)'],
+  );
+});
+
+test('JSON nested too deeply is a manifest error at its line, for arrays and objects', (t) => {
+  const deepArray = `{\n  "A": ${'['.repeat(100_000)}`;
+  t.deepEqual(problems([{ name: 'a.json', text: deepArray }]), [
+    'a.json:2: invalid JSON: nested too deeply (more than 64 levels)',
+  ]);
+  const deepObject = `{"A": {"name": "x", "context":\n${'{"k":'.repeat(100_000)}`;
+  t.deepEqual(problems([{ name: 'o.json', text: deepObject }]), [
+    'o.json:2: invalid JSON: nested too deeply (more than 64 levels)',
+  ]);
+  const mixed = `{"A":\n\n${'[{"k":'.repeat(40)}1${'}]'.repeat(40)}}`;
+  t.deepEqual(problems([{ name: 'm.json', text: mixed }]), [
+    'm.json:3: invalid JSON: nested too deeply (more than 64 levels)',
+  ]);
+});
+
+test('JSON nested 64 levels deep is read like any other value', (t) => {
+  // The root object is level 1; an entry's "context" value at level 64 is still only a type error.
+  const text = `{"A": {"name": "x", "context": {"k": ${'['.repeat(61)}${']'.repeat(61)}}}}`;
+  t.deepEqual(problems([{ name: 'd.json', text }]), [
+    'd.json:1: variable A: context values must be strings with a key',
+  ]);
+});
+
+test('credential names with control characters are refused at their line', (t) => {
+  const dotenv = ['OK=fine', 'NEWLINE="a\\nb"', 'TAB=a\tb', 'C1=a\u0085b', 'PINNED="x\\ny@2"'].join(
+    '\n',
+  );
+  t.deepEqual(problems([{ name: 'c.env', text: dotenv }]), [
+    'c.env:2: variable NEWLINE: credential name "a\\u000ab" contains a control character (U+000A)',
+    'c.env:3: variable TAB: credential name "a\\u0009b" contains a control character (U+0009)',
+    'c.env:4: variable C1: credential name "a\\u0085b" contains a control character (U+0085)',
+    'c.env:5: variable PINNED: credential name "x\\u000ay" contains a control character (U+000A)',
+  ]);
+  const json = '{\n  "A": "a\\u0001",\n  "B": {"name": "b\\u007f"},\n  "C": {"name": "\u009f"}\n}';
+  t.deepEqual(problems([{ name: 'c.json', text: json }]), [
+    'c.json:2: variable A: credential name "a\\u0001" contains a control character (U+0001)',
+    'c.json:3: variable B: credential name "b\\u007f" contains a control character (U+007F)',
+    'c.json:4: variable C: credential name "\\u009f" contains a control character (U+009F)',
+  ]);
 });

@@ -19,7 +19,12 @@ export interface LauncherWorld {
   readonly runtimeDir: string;
   readonly env: Record<string, string | undefined>;
   readonly child: string;
-  put(name: string, value: string, version?: string, context?: EncryptionContext): Promise<void>;
+  put(
+    name: string,
+    value: string | Uint8Array,
+    version?: string,
+    context?: EncryptionContext,
+  ): Promise<void>;
   manifest(name: string, text: string): string;
   cleanup(): void;
 }

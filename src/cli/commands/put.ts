@@ -1,6 +1,6 @@
 import type { CommandModule } from 'yargs';
 import { UsageError } from '../../errors.js';
-import { putSecret } from '../../secrets/put-secret.js';
+import { putSecret, validateName } from '../../secrets/put-secret.js';
 import { words, type CommandContext } from '../command-context.js';
 import type { GlobalArguments } from '../global-options.js';
 import { writeStdout } from '../output.js';
@@ -28,6 +28,8 @@ export function putCommand(context: CommandContext): CommandModule<GlobalArgumen
         describe: 'prompt for the value without echo',
       }),
     handler: async (argv) => {
+      // Before a value is read or prompted for.
+      validateName(argv.name);
       // With -P there is no value argument, so every word after the name is context.
       const settings = putSettingsFrom(
         argv,

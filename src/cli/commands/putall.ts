@@ -1,5 +1,6 @@
 import type { CommandModule } from 'yargs';
 import { MultipleFailuresError, UsageError, type CredentialFailure } from '../../errors.js';
+import { credentialNameProblem } from '../../secrets/credential-name.js';
 import { putSecret } from '../../secrets/put-secret.js';
 import type { CommandContext } from '../command-context.js';
 import type { GlobalArguments } from '../global-options.js';
@@ -25,6 +26,8 @@ function parseCredentials(text: string): [string, string][] {
   }
   const entries = Object.entries(data);
   for (const [name, value] of entries) {
+    const problem = credentialNameProblem(name);
+    if (problem !== undefined) throw new UsageError(`putall: ${problem}`);
     if (typeof value !== 'string')
       throw new UsageError(`putall: the value of "${name}" must be a string`);
   }

@@ -1,6 +1,6 @@
 import type { Argv, CommandModule } from 'yargs';
 import { parseContext } from '../../envelope/context.js';
-import { CredexecError, SpawnError, UsageError, messageOf } from '../../errors.js';
+import { SpawnError, UsageError } from '../../errors.js';
 import { dieOfSignal } from '../../launch/die-of-signal.js';
 import { processLaunchIo, runLauncher, type LaunchOptions } from '../../launch/run-launcher.js';
 import { DEFAULT_CONCURRENCY } from '../../resolve/resolve-entries.js';
@@ -8,6 +8,7 @@ import { words, type CommandContext } from '../command-context.js';
 import { ExitCode } from '../exit-codes.js';
 import { withOptions, type GlobalArguments } from '../global-options.js';
 import { LAUNCHER_OPTIONS, RUN_OPTIONS } from '../option-specs.js';
+import { reportError } from '../report-error.js';
 
 export interface LauncherArguments extends GlobalArguments {
   readonly manifest?: string[] | undefined;
@@ -60,10 +61,9 @@ export function launchExitCode(error: unknown): number {
   return ExitCode.LAUNCH_FAILED;
 }
 
+/** Like any CLI error (CREDEXEC_DEBUG adds stacks), but the launcher's exit code is its own. */
 export function reportLaunchError(context: CommandContext, error: unknown): void {
-  const message =
-    error instanceof CredexecError ? error.message : `unexpected error: ${messageOf(error)}`;
-  context.io.stderr.write(`credexec: ${message}\n`);
+  reportError(context.io, context.env, error);
 }
 
 /** The launcher behind `run`, the default command and the CLI's yargs-free fast path. */
