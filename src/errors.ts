@@ -189,6 +189,31 @@ export class SetupRequiredError extends CredexecError {
   }
 }
 
+/**
+ * A store failure (StoreError, SetupRequiredError) while working on one credential: the store's
+ * message names the table or file and the cause, this one also the credential. Keeps the cause's
+ * code (`STORE`, `SETUP_REQUIRED`).
+ */
+export class CredentialStoreError extends CredexecError {
+  readonly credential: string;
+  readonly version: string | undefined;
+
+  constructor(
+    action: string,
+    name: string,
+    version: string | undefined,
+    cause: StoreError | SetupRequiredError,
+  ) {
+    super(
+      cause.code,
+      `cannot ${action} credential ${describeCredential(name, version)}: ${cause.message}`,
+      { cause },
+    );
+    this.credential = name;
+    this.version = version;
+  }
+}
+
 /** Narrow an unknown thrown value to a message without ever printing a value-bearing object. */
 export function messageOf(error: unknown): string {
   if (error instanceof Error) return error.message;

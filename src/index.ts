@@ -36,6 +36,7 @@ export {
   KeyServiceError,
   CredentialKeyError,
   StoreError,
+  CredentialStoreError,
   VersionExistsError,
   SetupRequiredError,
   MultipleFailuresError,

@@ -3,6 +3,7 @@ import { padVersion } from '../envelope/version.js';
 import { NotFoundError } from '../errors.js';
 import type { CredentialRef } from '../stores/item.js';
 import { validateName } from './put-secret.js';
+import { forCredential } from './store-call.js';
 
 export interface CredentialSummary {
   readonly name: string;
@@ -51,11 +52,14 @@ export async function deleteSecrets(
   validateName(input.name);
   const refs =
     input.version === undefined
-      ? await backend.store.versions(input.name)
+      ? await forCredential('delete', input.name, undefined, () =>
+          backend.store.versions(input.name),
+        )
       : [{ name: input.name, version: padVersion(input.version) }];
   const deleted: CredentialRef[] = [];
   for (const ref of refs) {
-    if (await backend.store.delete(ref)) deleted.push(ref);
+    if (await forCredential('delete', ref.name, ref.version, () => backend.store.delete(ref)))
+      deleted.push(ref);
   }
   if (deleted.length === 0) {
     throw new NotFoundError(

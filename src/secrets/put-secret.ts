@@ -12,6 +12,7 @@ import {
 import type { Backend } from '../backends/backend.js';
 import type { CredentialItem, CredentialRef } from '../stores/item.js';
 import { credentialNameProblem } from './credential-name.js';
+import { forCredential } from './store-call.js';
 
 export interface PutInput {
   readonly name: string;
@@ -73,27 +74,31 @@ export async function putSecret(backend: Backend, input: PutInput): Promise<Cred
   validateName(input.name);
   if (!input.autoversion) {
     const version = padVersion(input.version ?? '1');
-    await backend.store.put(await sealFor(backend, input, version));
+    const item = await sealFor(backend, input, version);
+    await forCredential('store', input.name, version, () => backend.store.put(item));
     return { name: input.name, version };
   }
+  const latest = () =>
+    forCredential('store', input.name, undefined, () => backend.store.getLatest(input.name));
   // The version is not covered by the HMAC, so one sealed item can be retried under new versions.
-  let version = nextVersion((await backend.store.getLatest(input.name))?.version, input.name);
+  let version = nextVersion((await latest())?.version, input.name);
   const sealed = await sealFor(backend, input, version);
   for (let attempt = 1; ; attempt++) {
     try {
-      await backend.store.put({ ...sealed, version });
+      const item = { ...sealed, version };
+      await forCredential('store', input.name, version, () => backend.store.put(item));
       return { name: input.name, version };
     } catch (error: unknown) {
       if (!(error instanceof VersionExistsError) || attempt >= MAX_AUTOVERSION_ATTEMPTS) {
         if (error instanceof VersionExistsError) {
           throw new StoreError(
-            `gave up on "${input.name}" after ${attempt} concurrent version conflicts`,
+            `gave up storing credential "${input.name}" after ${attempt} concurrent version conflicts`,
             { cause: error },
           );
         }
         throw error;
       }
-      version = nextVersion((await backend.store.getLatest(input.name))?.version, input.name);
+      version = nextVersion((await latest())?.version, input.name);
     }
   }
 }

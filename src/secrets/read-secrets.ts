@@ -7,6 +7,7 @@ import type { CredentialItem, CredentialRef } from '../stores/item.js';
 import { settleWithConcurrency } from '../util/concurrency.js';
 import { decryptItem } from './decrypt-item.js';
 import { validateName } from './put-secret.js';
+import { forCredential } from './store-call.js';
 import { hasWildcard, wildcardMatcher } from './wildcard.js';
 
 export interface GetInput {
@@ -25,10 +26,11 @@ export interface SecretVersion extends CredentialRef {
 export async function readSecret(backend: Backend, input: GetInput): Promise<SecretVersion> {
   validateName(input.name);
   const version = input.version === undefined ? undefined : padVersion(input.version);
-  const item =
+  const item = await forCredential('read', input.name, version, () =>
     version === undefined
-      ? await backend.store.getLatest(input.name)
-      : await backend.store.get({ name: input.name, version });
+      ? backend.store.getLatest(input.name)
+      : backend.store.get({ name: input.name, version }),
+  );
   if (item === undefined) throw new NotFoundError(input.name, version, backend.store.description);
   const value = await decryptItem(backend.keys, item, input.context ?? EMPTY_CONTEXT);
   return { name: item.name, version: item.version, value };
