@@ -152,7 +152,10 @@ test.serial('a role STS refuses to assume is a clear error naming the role', asy
   sts.deny(roleArn);
   const backend = await fixture.openBackend({ roleArn }, { AWS_ENDPOINT_URL_STS: sts.endpoint });
   const readError = await t.throwsAsync(getSecret(backend, { name: 'app.db' }));
-  t.is(messageOf(readError), `Query on table credential-store in eu-west-1: ${refusal}`);
+  t.is(
+    messageOf(readError),
+    `cannot read credential "app.db": Query on table credential-store in eu-west-1: ${refusal}`,
+  );
   const keyError = await t.throwsAsync(backend.keys.generateDataKey('alias/credstash', {}));
   t.is(
     messageOf(keyError),
@@ -172,7 +175,10 @@ test.serial('a role STS refuses to assume is a clear error naming the role', asy
     AWS_ENDPOINT_URL_STS: sts.endpoint,
   });
   t.is(result.stdout, '');
-  t.is(result.stderr, `credexec: Query on table credential-store in eu-west-1: ${refusal}\n`);
+  t.is(
+    result.stderr,
+    `credexec: cannot read credential "app.db": Query on table credential-store in eu-west-1: ${refusal}\n`,
+  );
   t.is(result.exitCode, 1);
 });
 
