@@ -24,14 +24,11 @@ export function packageVersion(): string {
 
 /**
  * The reader of stdout has gone: end as `cat` does, killed by SIGPIPE, so that a shell sees 141
- * (or `set -o pipefail` ignores it as it would for cat). Node starts with SIGPIPE ignored; adding
- * a listener and removing it again (dieOfSignal removes them) puts back the default action.
- * With injected streams there is no process to kill: the status alone.
+ * (or `set -o pipefail` ignores it as it would for cat). With injected streams there is no
+ * process to kill: the status alone.
  */
 function brokenPipe(io: CliIo): number {
-  if (io !== processIo) return signalExitCode('SIGPIPE');
-  process.on('SIGPIPE', () => undefined);
-  return dieOfSignal('SIGPIPE');
+  return io === processIo ? dieOfSignal('SIGPIPE') : signalExitCode('SIGPIPE');
 }
 
 /** Map a failure to the status SPEC §4 gives it; only the CLI decides exit codes. */

@@ -223,6 +223,16 @@ test("the child's exit code is credexec's", async (t) => {
   });
 });
 
+test('a child killed by SIGPIPE makes credexec die of SIGPIPE too, although Node ignores it', async (t) => {
+  await withWorld(async (world) => {
+    world.manifest('credexec.env', '');
+    const result = await runLauncherCli(world, ['--', 'sh', '-c', 'kill -PIPE $$']);
+    t.is(result.signal, 'SIGPIPE');
+    t.is(result.exitCode, null);
+    t.is(result.stderr, '');
+  });
+});
+
 test('a child killed by SIGKILL makes credexec die of SIGKILL, which a shell sees as 137', async (t) => {
   await withWorld(async (world) => {
     world.manifest('credexec.env', '');
