@@ -53,7 +53,15 @@ export type LaunchOutcome = ChildExit;
 export const PID1_WARNING =
   'credexec: warning: running as PID 1, so orphaned processes (zombies) are not reaped; run the container with `docker run --init` or use tini as the entrypoint';
 
-export function processLaunchIo(env: Environment = process.env): LaunchIo {
+/**
+ * This process as the launcher sees it. `stderr` is asked for only when there is something to
+ * say; its failed writes (EPIPE: nobody reads it) must never become an uncaught exception that
+ * would end credexec, and the child with it.
+ */
+export function processLaunchIo(
+  env: Environment = process.env,
+  stderr: () => NodeJS.WritableStream = () => process.stderr,
+): LaunchIo {
   return {
     env,
     pid: process.pid,
@@ -64,7 +72,11 @@ export function processLaunchIo(env: Environment = process.env): LaunchIo {
     },
     signals: process,
     isForeground: () => isForegroundProcessGroup(),
-    warn: (line) => process.stderr.write(`${line}\n`),
+    warn: (line) => {
+      const stream = stderr();
+      if (stream.listenerCount('error') === 0) stream.on('error', () => undefined);
+      stream.write(`${line}\n`);
+    },
   };
 }
 

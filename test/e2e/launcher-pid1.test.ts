@@ -68,3 +68,21 @@ pid1Test('as PID 1, a child killed by a signal makes credexec exit 128+N', async
   });
   t.is(result.status, 143, result.stderr);
 });
+
+pid1Test(
+  "as PID 1 with nobody reading its stderr, the zombie warning's EPIPE does not stop the command",
+  async (t) => {
+    const world = await createWorld();
+    t.teardown(() => world.cleanup());
+    world.manifest('credexec.env', '');
+    const container = spawn('unshare', asPid1(world.child, 'exit', '7'), {
+      cwd: world.cwd,
+      env: world.env,
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    // The reader goes away at once, so the warning's write fails with EPIPE.
+    container.stderr.destroy();
+    const status = await new Promise<number | null>((resolve) => container.on('close', resolve));
+    t.is(status, 7);
+  },
+);

@@ -86,7 +86,11 @@ export async function runLauncherCommand(
   };
   try {
     const backend = await context.openBackend(argv);
-    const outcome = await runLauncher(backend, options, processLaunchIo(context.env));
+    const outcome = await runLauncher(
+      backend,
+      options,
+      processLaunchIo(context.env, () => context.io.stderr),
+    );
     context.setExitCode(outcome.signal === undefined ? outcome.code : dieOfSignal(outcome.signal));
   } catch (error: unknown) {
     if (error instanceof UsageError) throw error;
