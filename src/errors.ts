@@ -74,7 +74,9 @@ export type KeyServiceFailure =
   | 'key-not-found'
   | 'throttled'
   | 'unavailable'
-  | 'invalid-request';
+  | 'invalid-request'
+  /** The answer was not a well-formed answer of the operation (or larger than any real one). */
+  | 'malformed-response';
 
 export class KeyServiceError extends CredexecError {
   readonly reason: KeyServiceFailure;

@@ -1,5 +1,4 @@
 import type {
-  AttributeValue,
   BatchGetItemCommandInput,
   BatchGetItemCommandOutput,
   QueryCommandInput,
@@ -7,7 +6,8 @@ import type {
 } from '@aws-sdk/client-dynamodb';
 import type { KmsApi } from '../keys/aws-kms.js';
 import type { DynamoDbApi } from '../stores/dynamodb.js';
-import { attributesFromWire, type WireAttributeMap } from '../stores/item.js';
+import { base64Bytes } from '../stores/item.js';
+import { MalformedResponseError } from '../util/aws-errors.js';
 import type { AwsClientConfig, DirectReadPlan } from './config.js';
 import { AwsJsonClient } from './json-client.js';
 import type { AwsCredentials } from './sigv4.js';
@@ -24,31 +24,77 @@ export type DirectReads = Pick<DynamoDbApi, 'query' | 'batchGetItem'> & Pick<Kms
 const DEFAULT_DYNAMODB_ATTEMPTS = 4;
 const DEFAULT_KMS_ATTEMPTS = 3;
 
-type Item = Record<string, AttributeValue>;
+const metadata = { $metadata: {} };
 
-function items(wire: unknown): Item[] | undefined {
-  return Array.isArray(wire)
-    ? wire.map((item) => attributesFromWire(item as WireAttributeMap) as Item)
-    : undefined;
+function isMap(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-function item(wire: unknown): Item | undefined {
-  return wire === undefined || wire === null
-    ? undefined
-    : (attributesFromWire(wire as WireAttributeMap) as Item);
+function bytes(text: string): Buffer {
+  const decoded = base64Bytes(text);
+  if (decoded === undefined) throw new MalformedResponseError('a binary value is not valid base64');
+  return decoded;
 }
 
-function byTable<T>(wire: unknown, convert: (value: unknown) => T): Record<string, T> | undefined {
-  if (wire === undefined || wire === null) return undefined;
+/**
+ * Like the SDK's deserializer, these turn base64 into bytes where the protocol says binary and
+ * leave everything else as it came, shape errors included: the store and the key service check
+ * what they read, whichever transport brought it. Binary that is not base64 is refused here, as
+ * the SDK refuses it.
+ */
+function itemFromWire(wire: unknown): unknown {
+  if (!isMap(wire)) return wire;
   return Object.fromEntries(
-    Object.entries(wire as Record<string, unknown>).map(([table, value]) => [
-      table,
-      convert(value),
+    Object.entries(wire).map(([name, value]) => [
+      name,
+      isMap(value) && typeof value.B === 'string' ? { ...value, B: bytes(value.B) } : value,
     ]),
   );
 }
 
-const metadata = { $metadata: {} };
+function itemsFromWire(wire: unknown): unknown {
+  return Array.isArray(wire) ? wire.map(itemFromWire) : wire;
+}
+
+function mapValues(wire: unknown, convert: (value: unknown) => unknown): unknown {
+  return isMap(wire)
+    ? Object.fromEntries(Object.entries(wire).map(([key, value]) => [key, convert(value)]))
+    : wire;
+}
+
+/** A Query answer in the SDK's output shape (Items and LastEvaluatedKey; the rest is unused). */
+export function queryOutputFromWire(wire: Record<string, unknown>): QueryCommandOutput {
+  const output: Record<string, unknown> = { ...metadata };
+  if (wire.Items != null) output.Items = itemsFromWire(wire.Items);
+  if (wire.LastEvaluatedKey != null) output.LastEvaluatedKey = itemFromWire(wire.LastEvaluatedKey);
+  // Typed as the SDK types its outputs, which hold whatever came just the same.
+  return output as unknown as QueryCommandOutput;
+}
+
+/** A BatchGetItem answer in the SDK's output shape (Responses and UnprocessedKeys). */
+export function batchGetItemOutputFromWire(
+  wire: Record<string, unknown>,
+): BatchGetItemCommandOutput {
+  const output: Record<string, unknown> = { ...metadata };
+  if (wire.Responses != null) output.Responses = mapValues(wire.Responses, itemsFromWire);
+  if (wire.UnprocessedKeys != null) {
+    output.UnprocessedKeys = mapValues(wire.UnprocessedKeys, (entry) =>
+      isMap(entry) && entry.Keys != null ? { ...entry, Keys: itemsFromWire(entry.Keys) } : entry,
+    );
+  }
+  return output as unknown as BatchGetItemCommandOutput;
+}
+
+/** A Decrypt answer in the SDK's output shape (the plaintext as bytes). */
+export function decryptOutputFromWire(wire: Record<string, unknown>): {
+  Plaintext?: Uint8Array;
+} {
+  const plaintext = wire.Plaintext;
+  if (plaintext == null) return {};
+  return {
+    Plaintext: (typeof plaintext === 'string' ? bytes(plaintext) : plaintext) as Uint8Array,
+  };
+}
 
 export function createDirectReads(
   plan: DirectReadPlan,
@@ -80,31 +126,13 @@ export function createDirectReads(
   });
   return {
     async query(input: QueryCommandInput): Promise<QueryCommandOutput> {
-      const output = await dynamodb.call('Query', input);
-      const result: QueryCommandOutput = { ...metadata };
-      const found = items(output.Items);
-      if (found !== undefined) result.Items = found;
-      const last = item(output.LastEvaluatedKey);
-      if (last !== undefined) result.LastEvaluatedKey = last;
-      return result;
+      return queryOutputFromWire(await dynamodb.call('Query', input));
     },
     async batchGetItem(input: BatchGetItemCommandInput): Promise<BatchGetItemCommandOutput> {
-      const output = await dynamodb.call('BatchGetItem', input);
-      const result: BatchGetItemCommandOutput = { ...metadata };
-      const responses = byTable(output.Responses, (list) => items(list) ?? []);
-      if (responses !== undefined) result.Responses = responses;
-      const unprocessed = byTable(output.UnprocessedKeys, (value) => {
-        const { Keys, ...rest } = value as { Keys?: unknown };
-        return { ...rest, Keys: items(Keys) ?? [] };
-      });
-      if (unprocessed !== undefined) result.UnprocessedKeys = unprocessed;
-      return result;
+      return batchGetItemOutputFromWire(await dynamodb.call('BatchGetItem', input));
     },
     async decrypt(input) {
-      const output = await kms.call('Decrypt', input);
-      return typeof output.Plaintext === 'string'
-        ? { Plaintext: Buffer.from(output.Plaintext, 'base64') }
-        : {};
+      return decryptOutputFromWire(await kms.call('Decrypt', input));
     },
     destroy() {
       dynamodb.destroy();

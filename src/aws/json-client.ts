@@ -1,7 +1,12 @@
 import { Agent as HttpAgent, request as httpRequest, type ClientRequest } from 'node:http';
 import type { Agent as HttpsAgent } from 'node:https';
-import { AWS_THROTTLING_CODES } from '../util/aws-errors.js';
+import {
+  AWS_THROTTLING_CODES,
+  MalformedResponseError,
+  ResponseTooLargeError,
+} from '../util/aws-errors.js';
 import { TLS_CONNECTIONS_PER_SERVICE } from './config.js';
+import { readResponseBody, responseLimit } from './response-body.js';
 import { signRequest, type AwsCredentials } from './sigv4.js';
 
 /**
@@ -13,6 +18,9 @@ import { signRequest, type AwsCredentials } from './sigv4.js';
  * Failures look like the SDK's, so the same mappings apply: service errors have `name` (the AWS
  * error code), `message` and `$metadata.httpStatusCode`; transport failures keep Node's errno
  * `code`; timeouts are named `TimeoutError`. No failure carries a request or response body.
+ * Answers are read up to `responseLimit` (a ResponseTooLargeError beyond); a 2xx body that is
+ * not a JSON object is a MalformedResponseError, neither of them retried; a body cut short fails
+ * like a reset connection (ECONNRESET) and is retried.
  */
 export interface JsonClientOptions {
   /** Where requests go: `https://kms.eu-west-1.amazonaws.com` or a custom endpoint. */
@@ -81,10 +89,30 @@ function serialize(input: object): string {
   });
 }
 
+const EMPTY = Buffer.alloc(0);
+
 interface Response {
   readonly status: number;
   readonly headers: Record<string, string | string[] | undefined>;
   readonly body: Buffer;
+}
+
+const isSuccess = (status: number) => status >= 200 && status < 300;
+
+/** A 2xx body: a JSON object, or nothing (an empty answer, as the SDK reads it). */
+function parseAnswer(body: Buffer): Record<string, unknown> {
+  const text = body.toString('utf8');
+  if (text.trim() === '') return {};
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    // The parser's message quotes the body: it is not kept.
+    throw new MalformedResponseError('not valid JSON');
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw new MalformedResponseError('not a JSON object');
+  return value as Record<string, unknown>;
 }
 
 function timeoutError(message: string): Error {
@@ -187,10 +215,7 @@ export class AwsJsonClient {
         await this.#sleep(this.#backoff(attempt, false));
         continue;
       }
-      if (response.status >= 200 && response.status < 300) {
-        const text = response.body.toString('utf8');
-        return text.trim() === '' ? {} : (JSON.parse(text) as Record<string, unknown>);
-      }
+      if (isSuccess(response.status)) return parseAnswer(response.body);
       const error = serviceError(response, attempt);
       const throttled = AWS_THROTTLING_CODES.has(error.name) || response.status === 429;
       const skewed = CLOCK_SKEW_CODES.has(error.name) && this.#learnClock(response);
@@ -266,15 +291,16 @@ export class AwsJsonClient {
           agent,
         },
         (incoming) => {
-          const chunks: Buffer[] = [];
-          incoming.on('data', (chunk: Buffer) => chunks.push(chunk));
-          incoming.on('error', (error) => finish(error));
-          incoming.on('end', () =>
-            finish(undefined, {
-              status: incoming.statusCode ?? 0,
-              headers: incoming.headers,
-              body: Buffer.concat(chunks),
-            }),
+          const status = incoming.statusCode ?? 0;
+          const answer = (body: Buffer) =>
+            finish(undefined, { status, headers: incoming.headers, body });
+          void readResponseBody(incoming, responseLimit(options.signingName, operation)).then(
+            answer,
+            (error: Error) => {
+              // An error answer too large to read is judged by its status and headers alone.
+              if (error instanceof ResponseTooLargeError && !isSuccess(status)) answer(EMPTY);
+              else finish(error);
+            },
           );
         },
       );

@@ -1,3 +1,4 @@
+import { IncomingMessage } from 'node:http';
 import {
   BatchGetItemCommand,
   CreateTableCommand,
@@ -16,6 +17,7 @@ import type { Environment } from '../backends/settings.js';
 import type { KmsApi } from '../keys/aws-kms.js';
 import type { DynamoDbApi } from '../stores/dynamodb.js';
 import { awsClientConfig, cacheKey, type AwsClientConfig } from './config.js';
+import { readSdkResponseBody, responseLimit } from './response-body.js';
 import { credentialProvider } from './sdk-credentials.js';
 import { sdkClientOptions, withoutNodeVersionWarning } from './sdk-options.js';
 
@@ -30,6 +32,37 @@ export interface AwsClients {
 }
 
 const clientCache = new Map<string, AwsClients>();
+
+/**
+ * Read every answer's body before the SDK does, as credexec's own transport reads it: at most
+ * `responseLimit` bytes (a larger answer is refused unread), within the request timeout (the
+ * SDK's own timeout stops once the headers have arrived, and a body that stopped coming would
+ * hang it), and a body cut short fails like a reset connection. The SDK then deserializes the
+ * bytes as usual. Runs inside the SDK's deserializer, outside its retries.
+ */
+function guardResponses(
+  client: DynamoDBClient | KMSClient,
+  service: 'dynamodb' | 'kms',
+  timeoutMs: number,
+): void {
+  // One middleware for both clients: it does not depend on their command types.
+  (client.middlewareStack as DynamoDBClient['middlewareStack']).add(
+    (next, context) => async (args) => {
+      const result = await next(args);
+      const response = result.response as { body?: unknown };
+      if (response.body instanceof IncomingMessage) {
+        const operation = (context.commandName ?? '').replace(/Command$/, '');
+        response.body = await readSdkResponseBody(
+          response.body,
+          responseLimit(service, operation),
+          timeoutMs,
+        );
+      }
+      return result;
+    },
+    { step: 'deserialize', priority: 'low', name: 'credexecResponseBody' },
+  );
+}
 
 function createClients(config: AwsClientConfig): AwsClients {
   const credentials = credentialProvider(config);
@@ -47,6 +80,8 @@ function createClients(config: AwsClientConfig): AwsClients {
       ...(kmsRegion === undefined ? {} : { region: kmsRegion }),
       ...(config.endpoints.kms === undefined ? {} : { endpoint: config.endpoints.kms }),
     });
+    guardResponses(dynamodb, 'dynamodb', config.requestTimeoutMs);
+    guardResponses(kms, 'kms', config.requestTimeoutMs);
     return { dynamodb, kms };
   });
 }

@@ -1,7 +1,12 @@
 import type { EncryptionContext } from '../envelope/context.js';
 import { DATA_KEY_BYTES } from '../envelope/cipher.js';
 import { KeyServiceError, type KeyServiceFailure } from '../errors.js';
-import { awsErrorCode, awsErrorMessage, isNetworkError } from '../util/aws-errors.js';
+import {
+  awsErrorCode,
+  awsErrorMessage,
+  isNetworkError,
+  responseFailureMessage,
+} from '../util/aws-errors.js';
 import type { DataKey, KeyService } from './key-service.js';
 
 /** The two KMS calls credexec makes, so tests and other transports can stand in for the SDK. */
@@ -19,8 +24,34 @@ export interface KmsApi {
 
 type KmsAction = 'kms:GenerateDataKey' | 'kms:Decrypt';
 
+/** `KMS Decrypt (KMS in eu-west-1)`: the call whose answer could not be used. */
+function answerOf(action: KmsAction, where: string): string {
+  return `KMS ${action.slice('kms:'.length)} (${where})`;
+}
+
+/** An answer that is not a well-formed answer of `action` (never "invalid ciphertext"). */
+function malformed(action: KmsAction, where: string, problem: string): KeyServiceError {
+  return new KeyServiceError(
+    'malformed-response',
+    `malformed response from ${answerOf(action, where)}: ${problem}`,
+  );
+}
+
+function isBytes(value: unknown): value is Uint8Array {
+  return value instanceof Uint8Array && value.length > 0;
+}
+
+/** Why a field of an answer is not the bytes it should be. */
+function bytesProblem(field: string, value: unknown): string {
+  if (value === undefined) return `${field} is missing`;
+  return value instanceof Uint8Array ? `${field} is empty` : `${field} is not binary`;
+}
+
 /** Map an SDK failure to a KeyServiceError; the AWS text never holds key material or values. */
 export function kmsFailure(error: unknown, action: KmsAction, where: string): KeyServiceError {
+  const response = responseFailureMessage(error, answerOf(action, where));
+  if (response !== undefined)
+    return new KeyServiceError('malformed-response', response, { cause: error });
   const code = awsErrorCode(error);
   const detail = awsErrorMessage(error);
   const fail = (reason: KeyServiceFailure, message: string) =>
@@ -82,6 +113,7 @@ export class AwsKmsKeyService implements KeyService {
   }
 
   async generateDataKey(keyId: string, context: EncryptionContext): Promise<DataKey> {
+    const where = `key ${keyId}, ${this.description}`;
     let output;
     try {
       output = await this.#api.generateDataKey({
@@ -90,14 +122,23 @@ export class AwsKmsKeyService implements KeyService {
         EncryptionContext: { ...context },
       });
     } catch (error: unknown) {
-      throw kmsFailure(error, 'kms:GenerateDataKey', `key ${keyId}, ${this.description}`);
+      throw kmsFailure(error, 'kms:GenerateDataKey', where);
     }
-    const { Plaintext: plaintext, CiphertextBlob: ciphertextBlob } = output;
-    if (plaintext?.length !== DATA_KEY_BYTES || ciphertextBlob === undefined) {
-      plaintext?.fill(0);
+    // Checked here whichever transport answered: neither checks the shape of an answer.
+    const { Plaintext: plaintext, CiphertextBlob: ciphertextBlob }: Record<string, unknown> =
+      output;
+    if (!isBytes(plaintext)) {
+      throw malformed('kms:GenerateDataKey', where, bytesProblem('Plaintext', plaintext));
+    }
+    if (!isBytes(ciphertextBlob)) {
+      plaintext.fill(0);
+      throw malformed('kms:GenerateDataKey', where, bytesProblem('CiphertextBlob', ciphertextBlob));
+    }
+    if (plaintext.length !== DATA_KEY_BYTES) {
+      plaintext.fill(0);
       throw new KeyServiceError(
         'invalid-request',
-        `kms:GenerateDataKey (key ${keyId}, ${this.description}) returned no ${DATA_KEY_BYTES}-byte data key`,
+        `kms:GenerateDataKey (${where}) returned no ${DATA_KEY_BYTES}-byte data key`,
       );
     }
     return { plaintext, ciphertextBlob };
@@ -113,9 +154,11 @@ export class AwsKmsKeyService implements KeyService {
     } catch (error: unknown) {
       throw kmsFailure(error, 'kms:Decrypt', this.description);
     }
-    const plaintext = output.Plaintext;
-    if (plaintext?.length !== DATA_KEY_BYTES) {
-      plaintext?.fill(0);
+    const { Plaintext: plaintext }: Record<string, unknown> = output;
+    if (!isBytes(plaintext))
+      throw malformed('kms:Decrypt', this.description, bytesProblem('Plaintext', plaintext));
+    if (plaintext.length !== DATA_KEY_BYTES) {
+      plaintext.fill(0);
       throw new KeyServiceError(
         'invalid-ciphertext',
         `kms:Decrypt (${this.description}) did not return a ${DATA_KEY_BYTES}-byte credstash data key`,

@@ -26,6 +26,8 @@ import {
   awsErrorCode,
   awsErrorMessage,
   isNetworkError,
+  MalformedResponseError,
+  responseFailureMessage,
 } from '../util/aws-errors.js';
 import { settleWithConcurrency } from '../util/concurrency.js';
 import {
@@ -37,6 +39,7 @@ import {
 import {
   itemFromAttributes,
   itemToAttributes,
+  refFromAttributes,
   type AttributeMap,
   type CredentialItem,
   type CredentialRef,
@@ -88,24 +91,111 @@ function toSdk(attributes: AttributeMap): SdkItem {
   return item;
 }
 
-function fromSdk(item: SdkItem): AttributeMap {
-  const attributes: AttributeMap = {};
-  for (const [name, value] of Object.entries(item)) {
-    if (value.S !== undefined) attributes[name] = { S: value.S };
-    else if (value.B !== undefined) attributes[name] = { B: value.B };
-    else attributes[name] = { other: true }; // unknown extras are ignored by the codec
-  }
-  return attributes;
-}
-
 function keyOf(ref: CredentialRef): SdkItem {
   return { name: { S: ref.name }, version: { S: ref.version } };
 }
 
-function refOf(item: SdkItem): CredentialRef | undefined {
-  const name = item.name?.S;
-  const version = item.version?.S;
-  return name === undefined || version === undefined ? undefined : { name, version };
+/*
+ * Answers are checked as they are read, whichever transport brought them (the SDK does not check
+ * shapes either): anything that is not a well-formed answer is a MalformedResponseError, which
+ * the store reports as "malformed response from DynamoDB <operation> on <table>: <problem>" and
+ * never as "not found".
+ */
+
+function isMap(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** A malformed item makes the whole answer malformed (the message names the item). */
+function malformedItem<T>(decode: () => T): T {
+  try {
+    return decode();
+  } catch (error: unknown) {
+    if (error instanceof StoreError) throw new MalformedResponseError(error.message);
+    throw error;
+  }
+}
+
+function decodeItem(item: unknown): CredentialItem {
+  return malformedItem(() => itemFromAttributes(item as AttributeMap));
+}
+
+function decodeRef(item: unknown): CredentialRef {
+  return malformedItem(() => refFromAttributes(item as AttributeMap));
+}
+
+/** `Items` of a Query or Scan answer: always there, a list. */
+function itemsOf(output: { Items?: unknown }): unknown[] {
+  const items = output.Items;
+  if (items === undefined) throw new MalformedResponseError('Items is missing');
+  if (!Array.isArray(items)) throw new MalformedResponseError('Items is not a list');
+  return items;
+}
+
+/** Where the next page starts, if there is one. */
+function nextPage(output: { LastEvaluatedKey?: unknown }): SdkItem | undefined {
+  const key = output.LastEvaluatedKey;
+  if (key === undefined) return undefined;
+  if (!isMap(key)) throw new MalformedResponseError('LastEvaluatedKey is not a map');
+  return Object.keys(key).length === 0 ? undefined : (key as SdkItem);
+}
+
+/** A page key as text, to notice a server handing back the key it was given. */
+function pageKeyText(key: SdkItem): string {
+  return JSON.stringify(
+    Object.entries(key)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .map(([name, value]) => [
+        name,
+        isMap(value)
+          ? Object.entries(value).map(([type, inner]) => [
+              type,
+              inner instanceof Uint8Array ? Buffer.from(inner).toString('base64') : inner,
+            ])
+          : value,
+      ]),
+  );
+}
+
+/** The items a BatchGetItem answer holds for `table`, and the keys it left unprocessed. */
+function batchAnswer(
+  output: { Responses?: unknown; UnprocessedKeys?: unknown },
+  table: string,
+): { items: CredentialItem[]; unprocessed: SdkItem[] } {
+  const { Responses: responses, UnprocessedKeys: unprocessed } = output;
+  if (responses === undefined && unprocessed === undefined)
+    throw new MalformedResponseError('neither Responses nor UnprocessedKeys');
+  const name = JSON.stringify(table);
+  let items: unknown = [];
+  if (responses !== undefined) {
+    if (!isMap(responses)) throw new MalformedResponseError('Responses is not a map');
+    items = Object.hasOwn(responses, table) ? responses[table] : [];
+    if (!Array.isArray(items)) throw new MalformedResponseError(`Responses[${name}] is not a list`);
+  }
+  let keys: unknown = [];
+  if (unprocessed !== undefined) {
+    if (!isMap(unprocessed)) throw new MalformedResponseError('UnprocessedKeys is not a map');
+    const entry = Object.hasOwn(unprocessed, table) ? unprocessed[table] : { Keys: [] };
+    if (!isMap(entry)) throw new MalformedResponseError(`UnprocessedKeys[${name}] is not a map`);
+    keys = entry.Keys;
+    if (!Array.isArray(keys)) {
+      throw new MalformedResponseError(
+        `UnprocessedKeys[${name}].Keys is ${keys === undefined ? 'missing' : 'not a list'}`,
+      );
+    }
+  }
+  return {
+    items: (items as unknown[]).map(decodeItem),
+    unprocessed: (keys as unknown[]).map((key, index) => {
+      try {
+        return keyOf(refFromAttributes(key as AttributeMap));
+      } catch {
+        throw new MalformedResponseError(
+          `UnprocessedKeys[${name}].Keys[${index}] is not a key of this table`,
+        );
+      }
+    }),
+  };
 }
 
 /**
@@ -174,10 +264,14 @@ export class DynamoDbStore implements CredentialStore {
   }
 
   async get(ref: CredentialRef): Promise<CredentialItem | undefined> {
-    const output = await this.#call('GetItem', () =>
-      this.#api.getItem({ TableName: this.#table, Key: keyOf(ref), ConsistentRead: true }),
-    );
-    return output.Item === undefined ? undefined : this.#decode(output.Item);
+    return this.#call('GetItem', async () => {
+      const output = await this.#api.getItem({
+        TableName: this.#table,
+        Key: keyOf(ref),
+        ConsistentRead: true,
+      });
+      return output.Item === undefined ? undefined : decodeItem(output.Item);
+    });
   }
 
   async getMany(refs: readonly CredentialRef[]): Promise<CredentialItem[]> {
@@ -199,8 +293,8 @@ export class DynamoDbStore implements CredentialStore {
   }
 
   async getLatest(name: string): Promise<CredentialItem | undefined> {
-    const output = await this.#call('Query', () =>
-      this.#api.query({
+    return this.#call('Query', async () => {
+      const output = await this.#api.query({
         TableName: this.#table,
         KeyConditionExpression: '#n = :name',
         ExpressionAttributeNames: { '#n': 'name' },
@@ -208,10 +302,10 @@ export class DynamoDbStore implements CredentialStore {
         ScanIndexForward: false,
         Limit: 1,
         ConsistentRead: true,
-      }),
-    );
-    const item = output.Items?.[0];
-    return item === undefined ? undefined : this.#decode(item);
+      });
+      const items = itemsOf(output);
+      return items.length === 0 ? undefined : decodeItem(items[0]);
+    });
   }
 
   async versions(name: string): Promise<CredentialRef[]> {
@@ -227,11 +321,8 @@ export class DynamoDbStore implements CredentialStore {
         ...(this.#pageLimit === undefined ? {} : { Limit: this.#pageLimit }),
         ...(start === undefined ? {} : { ExclusiveStartKey: start }),
       });
-      for (const item of output.Items ?? []) {
-        const ref = refOf(item);
-        if (ref !== undefined) refs.push(ref);
-      }
-      return output.LastEvaluatedKey;
+      for (const item of itemsOf(output)) refs.push(decodeRef(item));
+      return nextPage(output);
     });
     return refs.sort((a, b) => (a.version < b.version ? -1 : a.version > b.version ? 1 : 0));
   }
@@ -245,23 +336,26 @@ export class DynamoDbStore implements CredentialStore {
         ...(this.#pageLimit === undefined ? {} : { Limit: this.#pageLimit }),
         ...(start === undefined ? {} : { ExclusiveStartKey: start }),
       });
-      for (const item of output.Items ?? []) items.push(this.#decode(item));
-      return output.LastEvaluatedKey;
+      for (const item of itemsOf(output)) items.push(decodeItem(item));
+      return nextPage(output);
     });
     return items;
   }
 
   async delete(ref: CredentialRef): Promise<boolean> {
-    const output = await this.#call('DeleteItem', () =>
-      this.#api.deleteItem({ TableName: this.#table, Key: keyOf(ref), ReturnValues: 'ALL_OLD' }),
-    );
-    return output.Attributes !== undefined && Object.keys(output.Attributes).length > 0;
+    return this.#call('DeleteItem', async () => {
+      const { Attributes: old } = await this.#api.deleteItem({
+        TableName: this.#table,
+        Key: keyOf(ref),
+        ReturnValues: 'ALL_OLD',
+      });
+      if (old !== undefined && !isMap(old))
+        throw new MalformedResponseError('Attributes is not a map');
+      return old !== undefined && Object.keys(old).length > 0;
+    });
   }
 
-  #decode(item: SdkItem): CredentialItem {
-    return itemFromAttributes(fromSdk(item), this.description);
-  }
-
+  /** `page` returns where the next page starts (checked by `nextPage`). */
   async #paginate(
     operation: string,
     page: (start: SdkItem | undefined) => Promise<SdkItem | undefined>,
@@ -269,8 +363,14 @@ export class DynamoDbStore implements CredentialStore {
     let start: SdkItem | undefined;
     do {
       const from = start;
-      start = await this.#call(operation, () => page(from));
-    } while (start !== undefined && Object.keys(start).length > 0);
+      start = await this.#call(operation, async () => {
+        const next = await page(from);
+        // A server that hands back the key it was given would have us page forever.
+        if (next !== undefined && from !== undefined && pageKeyText(next) === pageKeyText(from))
+          throw new MalformedResponseError('LastEvaluatedKey does not advance');
+        return next;
+      });
+    } while (start !== undefined);
   }
 
   async #batchGet(refs: readonly CredentialRef[]): Promise<CredentialItem[]> {
@@ -284,13 +384,16 @@ export class DynamoDbStore implements CredentialStore {
       }
       if (attempt > 1) await this.#sleep(backoff(attempt - 1));
       const request = keys;
-      const output = await this.#call('BatchGetItem', () =>
-        this.#api.batchGetItem({
-          RequestItems: { [this.#table]: { Keys: request, ConsistentRead: true } },
-        }),
+      const answer = await this.#call('BatchGetItem', async () =>
+        batchAnswer(
+          await this.#api.batchGetItem({
+            RequestItems: { [this.#table]: { Keys: request, ConsistentRead: true } },
+          }),
+          this.#table,
+        ),
       );
-      for (const item of output.Responses?.[this.#table] ?? []) items.push(this.#decode(item));
-      keys = output.UnprocessedKeys?.[this.#table]?.Keys ?? [];
+      items.push(...answer.items);
+      keys = answer.unprocessed;
     }
     return items;
   }
@@ -365,6 +468,8 @@ export class DynamoDbStore implements CredentialStore {
 
   #failure(operation: string, error: unknown): Error {
     if (error instanceof StoreError || error instanceof SetupRequiredError) return error;
+    const response = responseFailureMessage(error, `DynamoDB ${operation} on ${this.description}`);
+    if (response !== undefined) return new StoreError(response, { cause: error });
     const code = awsErrorCode(error);
     const detail = awsErrorMessage(error);
     const where = `${operation} on ${this.description}`;

@@ -43,45 +43,104 @@ export function itemToAttributes(item: CredentialItem): AttributeMap {
   return attributes;
 }
 
-function stringAttribute(attributes: AttributeMap, name: string): string | undefined {
-  const value = attributes[name];
+/** A JSON-ish map: not null, not a list, not bytes. */
+function isMap(value: unknown): value is Record<string, unknown> {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    !Array.isArray(value) &&
+    !ArrayBuffer.isView(value)
+  );
+}
+
+/** Own properties only: an attribute named `constructor` or `__proto__` is just an attribute. */
+function own(map: Record<string, unknown>, key: string): unknown {
+  return Object.hasOwn(map, key) ? map[key] : undefined;
+}
+
+/** Stored text (a name, a version) quoted on one line and kept short for a message. */
+function quoted(text: string): string {
+  return JSON.stringify(text.length > 100 ? `${text.slice(0, 100)}…` : text);
+}
+
+/** Versions are digits as a rule and shown as they are; anything odd is quoted. */
+function shownVersion(version: string): string {
+  return /^[\x21\x23-\x7e]{1,100}$/.test(version) ? version : quoted(version);
+}
+
+function stringAttribute(
+  attributes: AttributeMap,
+  name: string,
+  where: string,
+): string | undefined {
+  const value = own(attributes, name);
   if (value === undefined) return undefined;
-  if ('S' in value && typeof value.S === 'string') return value.S;
-  return undefined;
+  const text = isMap(value) ? own(value, 'S') : undefined;
+  if (typeof text !== 'string')
+    throw new StoreError(`${where}: attribute "${name}" is not a string`);
+  return text;
 }
 
 function requireString(attributes: AttributeMap, name: string, where: string): string {
-  const value = stringAttribute(attributes, name);
-  if (value === undefined)
-    throw new StoreError(`${where}: attribute "${name}" is missing or not a string`);
+  const value = stringAttribute(attributes, name, where);
+  if (value === undefined) throw new StoreError(`${where}: attribute "${name}" is missing`);
   return value;
 }
 
 function hmacAttribute(attributes: AttributeMap, where: string): string {
-  const value = attributes.hmac;
-  if (value !== undefined) {
-    if ('S' in value && typeof value.S === 'string') return value.S;
-    if ('B' in value && value.B instanceof Uint8Array)
-      return Buffer.from(value.B).toString('ascii');
+  const value = own(attributes, 'hmac');
+  if (value === undefined) throw new StoreError(`${where}: attribute "hmac" is missing`);
+  if (isMap(value)) {
+    const text = own(value, 'S');
+    if (typeof text === 'string') return text;
+    const bytes = own(value, 'B');
+    if (bytes instanceof Uint8Array) return Buffer.from(bytes).toString('ascii');
   }
-  throw new StoreError(`${where}: attribute "hmac" is missing or neither S nor B`);
+  throw new StoreError(`${where}: attribute "hmac" is neither a string nor binary`);
 }
 
-/** Read any credstash-written item: hmac as S or B, digest defaulting to SHA256, extras ignored. */
+function requireMap(attributes: unknown, where: string): asserts attributes is AttributeMap {
+  if (!isMap(attributes)) throw new StoreError(`${where} is not a map of attributes`);
+}
+
+/**
+ * Read any credstash-written item: hmac as S or B, digest defaulting to SHA256, extras ignored.
+ * Anything else — from a broken answer or a hand-edited file — is a StoreError naming the item
+ * and the attribute, never a TypeError.
+ */
 export function itemFromAttributes(attributes: AttributeMap, where = 'item'): CredentialItem {
+  requireMap(attributes, where);
   const name = requireString(attributes, 'name', where);
-  const version = requireString(attributes, 'version', `${where} "${name}"`);
-  const label = `${where} "${name}" version ${version}`;
+  const named = `${where} ${quoted(name)}`;
+  const version = requireString(attributes, 'version', named);
+  const label = `${named} version ${shownVersion(version)}`;
   const item: CredentialItem = {
     name,
     version,
     key: requireString(attributes, 'key', label),
-    contents: stringAttribute(attributes, 'contents') ?? '',
+    contents: stringAttribute(attributes, 'contents', label) ?? '',
     hmac: hmacAttribute(attributes, label),
-    digest: stringAttribute(attributes, 'digest') ?? DEFAULT_DIGEST,
+    digest: stringAttribute(attributes, 'digest', label) ?? DEFAULT_DIGEST,
   };
-  const comment = stringAttribute(attributes, 'comment');
+  const comment = stringAttribute(attributes, 'comment', label);
   return comment === undefined ? item : { ...item, comment };
+}
+
+/** Just the key of an item (a `versions` Query projects nothing else). */
+export function refFromAttributes(attributes: AttributeMap, where = 'item'): CredentialRef {
+  requireMap(attributes, where);
+  const name = requireString(attributes, 'name', where);
+  return { name, version: requireString(attributes, 'version', `${where} ${quoted(name)}`) };
+}
+
+/**
+ * Standard padded base64, exactly as DynamoDB and KMS send binary and as the AWS SDK accepts it
+ * (Buffer.from alone would decode anything, skipping what is not base64).
+ */
+export function base64Bytes(text: string): Buffer | undefined {
+  return text.length % 4 === 0 && /^[A-Za-z0-9+/]*={0,2}$/.test(text)
+    ? Buffer.from(text, 'base64')
+    : undefined;
 }
 
 /** DynamoDB JSON wire form (B as base64 text), used by the local store file and test fixtures. */
@@ -101,11 +160,17 @@ export function attributesToWire(attributes: AttributeMap): WireAttributeMap {
   return wire;
 }
 
-export function attributesFromWire(wire: WireAttributeMap): AttributeMap {
-  const attributes: AttributeMap = {};
-  for (const [name, value] of Object.entries(wire)) {
-    attributes[name] =
-      'B' in value && typeof value.B === 'string' ? { B: Buffer.from(value.B, 'base64') } : value;
-  }
-  return attributes;
+/** B values from base64 text to bytes; every other value as it is (the item decoder judges it). */
+export function attributesFromWire(wire: WireAttributeMap, where = 'item'): AttributeMap {
+  requireMap(wire, where);
+  return Object.fromEntries(
+    Object.entries(wire).map(([name, value]) => {
+      const text = isMap(value) ? own(value, 'B') : undefined;
+      if (typeof text !== 'string') return [name, value];
+      const bytes = base64Bytes(text);
+      if (bytes === undefined)
+        throw new StoreError(`${where}: attribute ${quoted(name)} is not valid base64`);
+      return [name, { B: bytes }];
+    }),
+  );
 }

@@ -70,3 +70,75 @@ export const AWS_THROTTLING_CODES: ReadonlySet<string> = new Set([
   'LimitExceededException',
   'SlowDown',
 ]);
+
+/**
+ * An answer that is not a well-formed answer of its operation: a body that is not JSON, the
+ * wrong shape, binary that is not base64. `problem` says what is wrong without quoting the
+ * response, which may hold ciphertext. The same answer would come again: never retried.
+ */
+export class MalformedResponseError extends Error {
+  readonly problem: string;
+
+  constructor(problem: string) {
+    super(`malformed response: ${problem}`);
+    this.name = 'MalformedResponseError';
+    this.problem = problem;
+  }
+}
+
+/** A response body larger than any real answer of its operation: refused unread, not retried. */
+export class ResponseTooLargeError extends Error {
+  readonly limitBytes: number;
+
+  constructor(limitBytes: number) {
+    super(`response exceeds ${formatSize(limitBytes)}; refusing it`);
+    this.name = 'ResponseTooLargeError';
+    this.limitBytes = limitBytes;
+  }
+}
+
+function formatSize(bytes: number): string {
+  if (bytes % 1_048_576 === 0) return `${bytes / 1_048_576} MiB`;
+  if (bytes % 1024 === 0) return `${bytes / 1024} KiB`;
+  return `${bytes} bytes`;
+}
+
+/**
+ * The SDK's deserializer throws its parser's own error for a 2xx body it cannot read (with the
+ * raw response hidden on it as `$response`): a SyntaxError quoting the body, or a TypeError for
+ * binary that is not base64. Only the kind is kept.
+ */
+function sdkDeserializationProblem(error: unknown): string | undefined {
+  if (typeof error !== 'object' || error === null || !('$response' in error)) return undefined;
+  const status = awsHttpStatus(error);
+  if (status === undefined || status < 200 || status > 299) return undefined;
+  if (field(error, '$fault') !== undefined || isNetworkError(error)) return undefined;
+  if (error instanceof SyntaxError) return 'not valid JSON';
+  const message = field(error, 'message');
+  if (error instanceof TypeError && typeof message === 'string' && /base64/i.test(message))
+    return 'a binary value is not valid base64';
+  const name = field(error, 'name');
+  return `cannot be decoded (${typeof name === 'string' && /^\w{1,64}$/.test(name) ? name : 'error'})`;
+}
+
+/** What is wrong with an answer that came but cannot be used; undefined for other failures. */
+function malformedProblem(error: unknown): string | undefined {
+  if (error instanceof MalformedResponseError) return error.problem;
+  const code = field(error, 'code');
+  // Node's HTTP parser refused the answer (not HTTP, a bad Content-Length, …).
+  if (typeof code === 'string' && /^HPE_[A-Z_]{1,64}$/.test(code))
+    return `not a valid HTTP response (${code})`;
+  return sdkDeserializationProblem(error);
+}
+
+/**
+ * The message for an answer that cannot be used, from either transport, about `subject`
+ * (`DynamoDB Query on table T in R`, `KMS Decrypt (KMS in R)`); undefined for every other
+ * failure (service errors, network errors, timeouts), which keep their own mapping.
+ */
+export function responseFailureMessage(error: unknown, subject: string): string | undefined {
+  if (error instanceof ResponseTooLargeError)
+    return `response from ${subject} exceeds ${formatSize(error.limitBytes)}; refusing it`;
+  const problem = malformedProblem(error);
+  return problem === undefined ? undefined : `malformed response from ${subject}: ${problem}`;
+}

@@ -4,12 +4,14 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import { Agent as HttpsAgent, createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import test from 'ava';
+import fc from 'fast-check';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { TLS_CONNECTIONS_PER_SERVICE } from '../../src/aws/config.js';
 import { AwsJsonClient, type JsonClientOptions } from '../../src/aws/json-client.js';
 import { createLimiter } from '../../src/util/concurrency.js';
 import { isNetworkError } from '../../src/util/aws-errors.js';
 import { startKmsServer, type KmsServer } from '../support/kms-server.js';
+import { sendRaw, type RawResponse } from '../support/raw-response.js';
 
 const CREDENTIALS = { accessKeyId: 'AKIDCREDEXECTEST', secretAccessKey: 'credexec-test-secret' };
 
@@ -340,4 +342,203 @@ test('https endpoints: TLS with the agent’s trust store, the same signature', 
   const error = await t.throwsAsync(strict.call('Decrypt', {}));
   t.regex((error as NodeJS.ErrnoException).code ?? '', /SELF_SIGNED|UNABLE_TO_VERIFY|DEPTH_ZERO/);
   t.is(matches.length, 50, 'nothing reached the server');
+});
+
+function parseOrEmpty(body: string | Uint8Array): object | undefined {
+  try {
+    const value: unknown = JSON.parse(Buffer.from(body).toString('utf8'));
+    return typeof value === 'object' && value !== null ? value : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** A server that answers every request with `answer()`, counting requests and hang-ups. */
+async function rawServer(answer: () => RawResponse) {
+  let requests = 0;
+  let hangUps = 0;
+  const server = createServer((request, response) => {
+    request.resume();
+    request.on('end', () => {
+      requests += 1;
+      response.on('close', () => {
+        if (!response.writableFinished) hangUps += 1;
+      });
+      sendRaw(response, answer(), 'application/x-amz-json-1.1');
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    get requests() {
+      return requests;
+    },
+    get hangUps() {
+      return hangUps;
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+test('an answer announcing more than the limit is refused before its body is read, once', async (t) => {
+  const server = await rawServer(() => ({ contentLength: 5_000_000_000, then: 'hang' }));
+  t.teardown(() => server.close());
+  const client = kmsClient(server.endpoint);
+  t.teardown(() => client.destroy());
+  const error = await t.throwsAsync(client.call('Decrypt', {}));
+  t.is(error?.name, 'ResponseTooLargeError');
+  t.is(error?.message, 'response exceeds 64 KiB; refusing it');
+  t.false(isNetworkError(error));
+  t.is(server.requests, 1, 'not retried');
+});
+
+test('a body streamed past the limit is cut off and refused', async (t) => {
+  // 16 MiB of filler at most, then silence: a client without a limit reads it and times out.
+  const server = await rawServer(() => ({
+    body: '{"Plaintext":"',
+    contentLength: 'chunked',
+    then: 'stream',
+    streamLimit: 16 << 20,
+  }));
+  t.teardown(() => server.close());
+  const client = kmsClient(server.endpoint);
+  t.teardown(() => client.destroy());
+  const error = await t.throwsAsync(client.call('Decrypt', {}));
+  t.is(error?.name, 'ResponseTooLargeError');
+  t.is(server.requests, 1);
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  t.is(server.hangUps, 1, 'the client closed the connection');
+});
+
+test('an error answer too large to read is judged by its status and headers alone', async (t) => {
+  const huge = { contentLength: 5_000_000_000, then: 'hang' } as const;
+  let status = 503;
+  const server = await rawServer(() => ({
+    ...huge,
+    status,
+    headers: {
+      'x-amzn-errortype': status === 503 ? 'KMSInternalException' : 'AccessDeniedException',
+    },
+  }));
+  t.teardown(() => server.close());
+  const client = kmsClient(server.endpoint);
+  t.teardown(() => client.destroy());
+  const unavailable = await t.throwsAsync(client.call('Decrypt', {}));
+  t.is(unavailable?.name, 'KMSInternalException');
+  t.is(server.requests, 3, 'a 5xx is retried');
+  status = 400;
+  const denied = await t.throwsAsync(client.call('Decrypt', {}));
+  t.is(denied?.name, 'AccessDeniedException');
+  t.is(server.requests, 4, 'a 4xx is not');
+});
+
+test('a body cut short is a retried connection reset that says how much arrived', async (t) => {
+  let chunked = false;
+  const server = await rawServer(() => ({
+    body: '{"Plaintext',
+    contentLength: chunked ? 'chunked' : 100,
+    then: 'close',
+  }));
+  t.teardown(() => server.close());
+  const client = kmsClient(server.endpoint);
+  t.teardown(() => client.destroy());
+  const error = await t.throwsAsync(client.call('Decrypt', {}));
+  t.is((error as NodeJS.ErrnoException).code, 'ECONNRESET');
+  t.is(error?.message, 'connection closed after 11 of 100 response bytes');
+  t.true(isNetworkError(error));
+  t.is(server.requests, 3);
+  chunked = true;
+  const cut = await t.throwsAsync(client.call('Decrypt', {}));
+  t.is(cut?.message, 'connection closed after 11 response bytes');
+});
+
+test('a body that stops coming is a retried TimeoutError', async (t) => {
+  const server = await rawServer(() => ({ body: '{"Plaintext', contentLength: 100, then: 'hang' }));
+  t.teardown(() => server.close());
+  const client = kmsClient(server.endpoint, { requestTimeoutMs: 100, maxAttempts: 2 });
+  t.teardown(() => client.destroy());
+  const error = await t.throwsAsync(client.call('Decrypt', {}));
+  t.is(error?.name, 'TimeoutError');
+  t.is(server.requests, 2);
+});
+
+test('a 200 that is not a JSON object is a malformed response, not retried, body unquoted', async (t) => {
+  let body = '<html>c2VjcmV0LWxvb2tpbmc=</html>';
+  const server = await rawServer(() => ({ body }));
+  t.teardown(() => server.close());
+  const client = kmsClient(server.endpoint);
+  t.teardown(() => client.destroy());
+  const error = await t.throwsAsync(client.call('Decrypt', {}));
+  t.is(error?.name, 'MalformedResponseError');
+  t.is(error?.message, 'malformed response: not valid JSON');
+  t.is(server.requests, 1);
+  for (const [text, problem] of [
+    ['[1,2]', 'not a JSON object'],
+    ['null', 'not a JSON object'],
+    ['"text"', 'not a JSON object'],
+    ['{"Plaintext":', 'not valid JSON'],
+  ] as const) {
+    body = text;
+    const malformed = await t.throwsAsync(client.call('Decrypt', {}));
+    t.is(malformed?.message, `malformed response: ${problem}`, text);
+  }
+  body = ' ';
+  t.deepEqual(
+    await client.call('Decrypt', {}),
+    {},
+    'an empty body is an empty answer, as in the SDK',
+  );
+});
+
+test('whatever body arrives, the outcome is an object or a named error without the body', async (t) => {
+  let next: RawResponse = {};
+  const server = await rawServer(() => next);
+  t.teardown(() => server.close());
+  const client = kmsClient(server.endpoint, { requestTimeoutMs: 200, maxAttempts: 1 });
+  t.teardown(() => client.destroy());
+  const marker = 'Q0lQSEVSVEVYVA';
+  const bodies = fc.oneof(
+    fc.json().map((text) => text.replace(/^\{/, `{"Marker":"${marker}",`)),
+    fc.string().map((text) => `${marker}${text}`),
+    fc.uint8Array({ maxLength: 64 }).map((bytes) => Buffer.concat([Buffer.from(marker), bytes])),
+    fc.json().map((text) => `{"CiphertextBlob":"${marker}","x":${text}`.slice(0, -1)),
+  );
+  await fc.assert(
+    fc.asyncProperty(
+      bodies,
+      fc.constantFrom(200, 400, 500),
+      fc.constantFrom('end', 'close', 'short', 'huge'),
+      async (body, status, ending) => {
+        const bytes = Buffer.from(body);
+        next = {
+          status,
+          body: bytes,
+          ...(ending === 'close' ? { contentLength: bytes.length + 10, then: 'close' } : {}),
+          ...(ending === 'short' ? { contentLength: 'chunked', then: 'close' } : {}),
+          ...(ending === 'huge' ? { contentLength: 1 << 20, then: 'hang' } : {}),
+        } as RawResponse;
+        try {
+          const output = await client.call('Decrypt', {});
+          return typeof output === 'object' && output !== null && !Array.isArray(output);
+        } catch (error: unknown) {
+          if (!(error instanceof Error) || error.message.includes(marker)) return false;
+          // A service error carries the service's own message; credexec's own errors are one line.
+          if (error.name !== 'Error' && 'message' in (parseOrEmpty(body) ?? {})) return true;
+          const own =
+            ['MalformedResponseError', 'ResponseTooLargeError', 'TimeoutError'].includes(
+              error.name,
+            ) ||
+            (error as NodeJS.ErrnoException).code === 'ECONNRESET' ||
+            (status !== 200 && error.name !== 'Error');
+          return own && !error.message.includes('\n');
+        }
+      },
+    ),
+    { seed: 20_261_128, numRuns: 300 },
+  );
+  t.pass();
 });

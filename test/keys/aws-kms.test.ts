@@ -217,3 +217,48 @@ test('failures never echo the ciphertext or the context values', async (t) => {
   t.false(error.message.includes(blob.toString('base64')));
   t.false(error.message.includes('context-value-42'));
 });
+
+test('an answer without the data key, or not in bytes, is a malformed response', async (t) => {
+  const cases: [object, string][] = [
+    [{}, 'Plaintext is missing'],
+    [{ Plaintext: 'AAEC' }, 'Plaintext is not binary'],
+    [{ Plaintext: null }, 'Plaintext is not binary'],
+  ];
+  for (const [output, problem] of cases) {
+    const api: KmsApi = {
+      generateDataKey: () => Promise.reject(new Error('unused')),
+      decrypt: () => Promise.resolve(output as never),
+    };
+    const error = await failure(new AwsKmsKeyService(api, 'r').decrypt(new Uint8Array([9]), {}));
+    t.is(error.reason, 'malformed-response');
+    t.is(error.message, `malformed response from KMS Decrypt (KMS in r): ${problem}`);
+  }
+});
+
+test('a data key answer without its ciphertext is malformed, and its plaintext is zeroed', async (t) => {
+  const plaintext = new Uint8Array(64);
+  const cases: [() => object, string][] = [
+    [() => ({ Plaintext: plaintext }), 'CiphertextBlob is missing'],
+    [() => ({ Plaintext: plaintext, CiphertextBlob: 'blob' }), 'CiphertextBlob is not binary'],
+    [() => ({ CiphertextBlob: new Uint8Array([1]) }), 'Plaintext is missing'],
+    [() => ({ Plaintext: [1, 2], CiphertextBlob: new Uint8Array([1]) }), 'Plaintext is not binary'],
+  ];
+  for (const [output, problem] of cases) {
+    plaintext.fill(7);
+    const api: KmsApi = {
+      generateDataKey: () => Promise.resolve(output() as never),
+      decrypt: () => Promise.reject(new Error('unused')),
+    };
+    const error = await failure(new AwsKmsKeyService(api, 'r').generateDataKey('alias/x', {}));
+    t.is(error.reason, 'malformed-response');
+    t.is(
+      error.message,
+      `malformed response from KMS GenerateDataKey (key alias/x, KMS in r): ${problem}`,
+    );
+    if (problem.startsWith('CiphertextBlob'))
+      t.true(
+        plaintext.every((byte) => byte === 0),
+        problem,
+      );
+  }
+});

@@ -2,8 +2,10 @@ import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test from 'ava';
-import { VersionExistsError } from '../../src/errors.js';
+import fc from 'fast-check';
+import { StoreError, VersionExistsError } from '../../src/errors.js';
 import { LocalFileStore } from '../../src/stores/local-file.js';
+import { nearlyValidWireItems, wireAttributeMaps } from '../support/item-arbitraries.js';
 
 const item = (version: string) => ({
   name: 'n',
@@ -85,5 +87,49 @@ test('writers racing to break one stale lock still never lose an item', async (t
       versions,
     );
     t.deepEqual(readdirSync(dir), ['credential-store.json']);
+  });
+});
+
+test('a store file with any items reads or is reported corrupt by a StoreError, never a TypeError', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'credexec-store-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const path = join(dir, 'credential-store.json');
+  const store = new LocalFileStore(path);
+  const items = fc.array(fc.oneof(nearlyValidWireItems, wireAttributeMaps), { maxLength: 3 });
+  await fc.assert(
+    fc.asyncProperty(items, async (list) => {
+      writeFileSync(
+        path,
+        JSON.stringify({ format: 'credexec-local-store', formatVersion: 1, items: list }),
+      );
+      try {
+        const read = await store.scan();
+        return read.every((item) => typeof item.name === 'string' && typeof item.hmac === 'string');
+      } catch (error: unknown) {
+        return (
+          error instanceof StoreError &&
+          /^store file .* is corrupt: [^\n]*; it was left untouched$/.test(error.message) &&
+          (error.cause === undefined || error.cause instanceof StoreError)
+        );
+      }
+    }),
+    { seed: 33_001, numRuns: 500 },
+  );
+  t.pass();
+});
+
+test('a corrupt item in the store file names the item and the problem', async (t) => {
+  await withStore(async (store, dir) => {
+    const path = join(dir, 'credential-store.json');
+    const item = { name: { S: 'db' }, version: { N: '1' }, key: { S: 'k' }, hmac: { B: 'YWI=' } };
+    writeFileSync(
+      path,
+      JSON.stringify({ format: 'credexec-local-store', formatVersion: 1, items: [item] }),
+    );
+    const error = await t.throwsAsync(store.scan(), { instanceOf: StoreError });
+    t.is(
+      error?.message,
+      `store file ${path} is corrupt: item 0 "db": attribute "version" is not a string; it was left untouched`,
+    );
   });
 });

@@ -3,11 +3,14 @@ import type { AddressInfo } from 'node:net';
 import { crc32 } from 'node:zlib';
 import { signerOf, type RequestSigner } from './kms-server.js';
 import { FaultQueue } from './fault-queue.js';
+import { sendRaw, type RawResponse } from './raw-response.js';
 
 /**
  * A counting HTTP proxy in front of a DynamoDB endpoint (dynalite). It counts requests per
  * operation (`X-Amz-Target: DynamoDB_20120810.<Operation>`) and peak concurrency, and can inject
- * faults that dynalite cannot produce: error responses and BatchGetItem UnprocessedKeys.
+ * faults that dynalite cannot produce: error responses, BatchGetItem UnprocessedKeys, and broken
+ * answers of any shape (`answerNext`, see RawResponse: malformed, oversized, truncated or
+ * never-ending bodies). Faults and answers share one queue, oldest first.
  */
 export type DynamoOperation =
   | 'BatchGetItem'
@@ -47,6 +50,11 @@ export interface DynamoProxy {
   /** The next `count` requests of `operation` (any when undefined) fail with `fault`. */
   failNext(fault: DynamoFault, count?: number, operation?: DynamoOperation): void;
   /**
+   * The next `count` requests of `operation` (any when undefined) get `raw` instead of dynalite's
+   * answer; the request is not forwarded.
+   */
+  answerNext(raw: RawResponse, count?: number, operation?: DynamoOperation): void;
+  /**
    * The next `count` BatchGetItem responses return only their first `keep` items; the keys of the
    * others come back as UnprocessedKeys (as DynamoDB does under throttling).
    */
@@ -78,7 +86,7 @@ export async function startDynamoProxy(target: string): Promise<DynamoProxy> {
   const batchGetSizes: number[] = [];
   const requests: { operation: DynamoOperation; body: Record<string, unknown> }[] = [];
   const callers: DynamoCaller[] = [];
-  const faults = new FaultQueue<DynamoOperation, DynamoFault>();
+  const faults = new FaultQueue<DynamoOperation, DynamoFault | { raw: RawResponse }>();
   let unprocessed = { remaining: 0, keep: 0 };
   let inFlight = 0;
   let peakInFlight = 0;
@@ -152,6 +160,10 @@ export async function startDynamoProxy(target: string): Promise<DynamoProxy> {
           batchGetSizes.push(size);
         }
         const fault = faults.take(operation);
+        if (fault !== undefined && 'raw' in fault) {
+          sendRaw(outgoing, fault.raw, 'application/x-amz-json-1.0');
+          return;
+        }
         if (fault !== undefined) {
           const payload = Buffer.from(
             JSON.stringify({
@@ -205,6 +217,9 @@ export async function startDynamoProxy(target: string): Promise<DynamoProxy> {
     },
     failNext(fault, count = 1, operation) {
       faults.add(fault, count, operation);
+    },
+    answerNext(raw, count = 1, operation) {
+      faults.add({ raw }, count, operation);
     },
     leaveUnprocessed(count, keep = 0) {
       unprocessed = { remaining: count, keep };

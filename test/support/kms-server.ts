@@ -2,13 +2,14 @@ import { createCipheriv, createDecipheriv, randomBytes, randomUUID } from 'node:
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { FaultQueue } from './fault-queue.js';
+import { sendRaw, type RawResponse } from './raw-response.js';
 
 /**
  * A small AWS KMS for tests: the JSON protocol (`X-Amz-Target: TrentService.<Operation>`) that
  * @aws-sdk/client-kms speaks, on 127.0.0.1. Data keys are really wrapped (AES-256-GCM under a
  * per-key master key, the encryption context as AAD), so a wrong context fails as on AWS.
- * Faults (throttling, arbitrary errors, denied operations, latency) can be injected, and every
- * request is counted.
+ * Faults (throttling, arbitrary errors, denied operations, latency, and broken answers of any
+ * shape: `answerNext`, see RawResponse) can be injected, and every request is counted.
  */
 export const KMS_REGION = 'eu-west-1';
 export const KMS_ACCOUNT = '111122223333';
@@ -67,6 +68,11 @@ export interface KmsServer {
   throttleNext(count: number): void;
   /** The next `count` requests of `operation` (or any, when undefined) fail with `error`. */
   failNext(error: KmsError, count?: number, operation?: KmsOperation): void;
+  /**
+   * The next `count` requests of `operation` (or any) get `raw` instead of an answer (malformed,
+   * oversized, truncated or never-ending bodies). Shares the queue of `failNext`.
+   */
+  answerNext(raw: RawResponse, count?: number, operation?: KmsOperation): void;
   /** Requests of `operation` are refused with AccessDeniedException until allowed again. */
   deny(operation: KmsOperation, denied?: boolean): void;
   /** Delay every response by this many milliseconds. */
@@ -132,7 +138,7 @@ export async function startKmsServer(): Promise<KmsServer> {
   const keys = new Map<string, StoredKey>();
   const aliases = new Map<string, string>();
   const imported = new Map<string, Imported>();
-  const faults = new FaultQueue<KmsOperation, KmsError>();
+  const faults = new FaultQueue<KmsOperation, KmsError | { raw: RawResponse }>();
   const denied = new Set<KmsOperation>();
   const counts = new Map<KmsOperation, number>();
   const requests: KmsRequestRecord[] = [];
@@ -303,11 +309,11 @@ export async function startKmsServer(): Promise<KmsServer> {
     }
   }
 
-  function takeFault(operation: KmsOperation): KmsFault | undefined {
+  function takeFault(operation: KmsOperation): KmsFault | RawResponse | undefined {
     const error = faults.take(operation);
-    return error === undefined
-      ? undefined
-      : new KmsFault(error.type, error.message ?? '', error.status ?? 400);
+    if (error === undefined) return undefined;
+    if ('raw' in error) return error.raw;
+    return new KmsFault(error.type, error.message ?? '', error.status ?? 400);
   }
 
   function respond(response: ServerResponse, status: number, payload: unknown, type?: string) {
@@ -354,7 +360,11 @@ export async function startKmsServer(): Promise<KmsServer> {
           throw new KmsFault('MissingAuthenticationTokenException', 'Missing Authentication Token');
         }
         const fault = takeFault(operation);
-        if (fault !== undefined) throw fault;
+        if (fault instanceof KmsFault) throw fault;
+        if (fault !== undefined) {
+          sendRaw(response, fault, 'application/x-amz-json-1.1');
+          return;
+        }
         if (denied.has(operation)) {
           throw new KmsFault(
             'AccessDeniedException',
@@ -400,6 +410,9 @@ export async function startKmsServer(): Promise<KmsServer> {
     },
     failNext(error, count = 1, operation) {
       faults.add(error, count, operation);
+    },
+    answerNext(raw, count = 1, operation) {
+      faults.add({ raw }, count, operation);
     },
     deny(operation, isDenied = true) {
       if (isDenied) denied.add(operation);

@@ -1,5 +1,12 @@
 import test from 'ava';
-import { awsErrorCode, awsErrorMessage, isNetworkError } from '../../src/util/aws-errors.js';
+import {
+  awsErrorCode,
+  awsErrorMessage,
+  isNetworkError,
+  MalformedResponseError,
+  ResponseTooLargeError,
+  responseFailureMessage,
+} from '../../src/util/aws-errors.js';
 
 test('awsErrorCode: the service code, the SDK class name, or a Node error code', (t) => {
   const service = Object.assign(new Error('gone'), { name: 'ResourceNotFoundException' });
@@ -12,4 +19,56 @@ test('awsErrorCode: the service code, the SDK class name, or a Node error code',
   t.is(awsErrorMessage(tls), 'self-signed certificate');
   t.false(isNetworkError(tls), 'a certificate problem is not a reachability problem');
   t.is(awsErrorCode(new Error('plain')), undefined);
+});
+
+test('responseFailureMessage: malformed and oversized answers, from either transport', (t) => {
+  const subject = 'DynamoDB Query on table t in r';
+  t.is(
+    responseFailureMessage(new MalformedResponseError('Items is not a list'), subject),
+    'malformed response from DynamoDB Query on table t in r: Items is not a list',
+  );
+  t.is(
+    responseFailureMessage(new ResponseTooLargeError(32 * 1024 * 1024), subject),
+    'response from DynamoDB Query on table t in r exceeds 32 MiB; refusing it',
+  );
+  // What the SDK throws when it cannot deserialize a 200: the parser's error, with the raw
+  // response hidden on it. Its message quotes the body, so only its kind is reported.
+  const sdkFailure = (error: Error, status = 200) => {
+    Object.defineProperty(error, '$response', { value: { statusCode: status }, enumerable: false });
+    return Object.assign(error, { $metadata: { httpStatusCode: status } });
+  };
+  t.is(
+    responseFailureMessage(
+      sdkFailure(new SyntaxError('Unexpected token < in "<html>c2Vj"')),
+      subject,
+    ),
+    'malformed response from DynamoDB Query on table t in r: not valid JSON',
+  );
+  t.is(
+    responseFailureMessage(
+      sdkFailure(new TypeError('Incorrect padding on base64 string.')),
+      subject,
+    ),
+    'malformed response from DynamoDB Query on table t in r: a binary value is not valid base64',
+  );
+  t.is(
+    responseFailureMessage(sdkFailure(new RangeError('whatever c2Vj')), subject),
+    'malformed response from DynamoDB Query on table t in r: cannot be decoded (RangeError)',
+  );
+  const httpGarbage = Object.assign(new Error('Parse Error: Expected HTTP/'), {
+    code: 'HPE_INVALID_CONSTANT',
+  });
+  t.is(
+    responseFailureMessage(httpGarbage, subject),
+    'malformed response from DynamoDB Query on table t in r: not a valid HTTP response (HPE_INVALID_CONSTANT)',
+  );
+  // A body cut short is a network failure; a service error is a service error.
+  const aborted = sdkFailure(Object.assign(new Error('aborted'), { code: 'ECONNRESET' }));
+  t.is(responseFailureMessage(aborted, subject), undefined);
+  const service = sdkFailure(
+    Object.assign(new Error('denied'), { name: 'AccessDeniedException', $fault: 'client' }),
+    400,
+  );
+  t.is(responseFailureMessage(service, subject), undefined);
+  t.is(responseFailureMessage(new Error('plain'), subject), undefined);
 });
