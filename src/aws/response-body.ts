@@ -1,5 +1,5 @@
 import type { IncomingMessage } from 'node:http';
-import { ResponseTooLargeError } from '../util/aws-errors.js';
+import { RESPONSE_CUT_SHORT, ResponseTooLargeError } from '../util/aws-errors.js';
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
@@ -22,8 +22,9 @@ export function responseLimit(service: string, operation: string): number {
 /** The body ended before all of it arrived: transient like a reset connection, so retried. */
 function connectionClosed(received: number, declared: number | undefined): Error {
   const error: NodeJS.ErrnoException = new Error(
-    `connection closed after ${received}${declared === undefined ? '' : ` of ${declared}`} response bytes`,
+    `the connection closed after ${received}${declared === undefined ? '' : ` of ${declared}`} bytes`,
   );
+  error.name = RESPONSE_CUT_SHORT;
   error.code = 'ECONNRESET';
   return error;
 }

@@ -5,6 +5,7 @@ import {
   awsErrorCode,
   awsErrorMessage,
   isNetworkError,
+  networkFailure,
   responseFailureMessage,
 } from '../util/aws-errors.js';
 import type { DataKey, KeyService } from './key-service.js';
@@ -93,7 +94,7 @@ export function kmsFailure(error: unknown, action: KmsAction, where: string): Ke
       break;
   }
   if (isNetworkError(error)) {
-    return fail('unavailable', `cannot reach KMS${suffix(detail)}`);
+    return fail('unavailable', networkFailure('KMS', error));
   }
   return fail('invalid-request', `KMS refused the request: ${code ?? 'error'}${suffix(detail)}`);
 }

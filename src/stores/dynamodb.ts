@@ -26,6 +26,7 @@ import {
   awsErrorCode,
   awsErrorMessage,
   isNetworkError,
+  networkFailure,
   MalformedResponseError,
   responseFailureMessage,
 } from '../util/aws-errors.js';
@@ -508,10 +509,7 @@ export class DynamoDbStore implements CredentialStore {
       );
     }
     if (isNetworkError(error)) {
-      return new StoreError(
-        `${where}: cannot reach DynamoDB${detail === undefined ? '' : ` (${detail})`}`,
-        { cause: error },
-      );
+      return new StoreError(`${where}: ${networkFailure('DynamoDB', error)}`, { cause: error });
     }
     return new StoreError(
       `${where} failed: ${code ?? 'error'}${detail === undefined ? '' : ` (${detail})`}`,

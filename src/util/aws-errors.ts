@@ -60,6 +60,44 @@ export function isNetworkError(error: unknown): boolean {
   return false;
 }
 
+/** Every error in `error`'s cause chain and aggregate (the SDK wraps, AggregateError lists). */
+function errorChain(error: unknown, seen = new Set<unknown>()): unknown[] {
+  if (error === undefined || error === null || seen.has(error)) return [];
+  seen.add(error);
+  const errors = field(error, 'errors');
+  return [
+    error,
+    ...errorChain(field(error, 'cause'), seen),
+    ...(Array.isArray(errors) ? errors.flatMap((inner) => errorChain(inner, seen)) : []),
+  ];
+}
+
+/**
+ * What went wrong on the way to `service` and back, in words, for a network error: the request
+ * got no answer in time, the answer was cut short, the connection was closed, or the service
+ * could not be reached at all. Followed by the transport's own detail.
+ */
+export function networkFailure(service: string, error: unknown): string {
+  const chain = errorChain(error);
+  const has = (test: (name: unknown, code: unknown) => boolean) =>
+    chain.some((link) => test(field(link, 'name'), field(link, 'code')));
+  const detail = awsErrorMessage(error);
+  const what = has((name) => name === RESPONSE_CUT_SHORT)
+    ? `the answer from ${service} was cut short`
+    : has(
+          (name, code) =>
+            name === 'TimeoutError' || name === 'RequestTimeout' || code === 'ETIMEDOUT',
+        )
+      ? `no answer from ${service} in time`
+      : has((_, code) => code === 'ECONNRESET' || code === 'EPIPE' || code === 'ECONNABORTED')
+        ? `${service} closed the connection`
+        : `cannot reach ${service}`;
+  return detail === undefined ? what : `${what} (${detail})`;
+}
+
+/** The name of the error for an answer whose connection closed before all of it arrived. */
+export const RESPONSE_CUT_SHORT = 'ResponseCutShortError';
+
 export const AWS_THROTTLING_CODES: ReadonlySet<string> = new Set([
   'ThrottlingException',
   'Throttling',

@@ -448,12 +448,13 @@ test('a body cut short is a retried connection reset that says how much arrived'
   t.teardown(() => client.destroy());
   const error = await t.throwsAsync(client.call('Decrypt', {}));
   t.is((error as NodeJS.ErrnoException).code, 'ECONNRESET');
-  t.is(error?.message, 'connection closed after 11 of 100 response bytes');
+  t.is(error?.message, 'the connection closed after 11 of 100 bytes');
+  t.is(error?.name, 'ResponseCutShortError');
   t.true(isNetworkError(error));
   t.is(server.requests, 3);
   chunked = true;
   const cut = await t.throwsAsync(client.call('Decrypt', {}));
-  t.is(cut?.message, 'connection closed after 11 response bytes');
+  t.is(cut?.message, 'the connection closed after 11 bytes');
 });
 
 test('a body that stops coming is a retried TimeoutError', async (t) => {

@@ -322,7 +322,7 @@ for (const transport of TRANSPORTS) {
       );
       t.is(
         await storeFailure(t, () => backend.store.getLatest('db')),
-        `Query on ${STORE}: cannot reach DynamoDB (connection closed after 10 of 100 response bytes)`,
+        `Query on ${STORE}: the answer from DynamoDB was cut short (the connection closed after 10 of 100 bytes)`,
       );
       t.is(fixture.dynamodb.count('Query'), ATTEMPTS);
 
@@ -334,7 +334,7 @@ for (const transport of TRANSPORTS) {
       );
       t.deepEqual(await keyFailure(t, () => backend.keys.decrypt(Buffer.from('blob'), {})), {
         message:
-          'kms:Decrypt (KMS in eu-west-1): cannot reach KMS (connection closed after 6 response bytes)',
+          'kms:Decrypt (KMS in eu-west-1): the answer from KMS was cut short (the connection closed after 6 bytes)',
         reason: 'unavailable',
       });
       t.is(fixture.kms.count('Decrypt'), ATTEMPTS);
@@ -350,7 +350,10 @@ for (const transport of TRANSPORTS) {
     );
     const started = Date.now();
     const message = await storeFailure(t, () => backend.store.getLatest('db'));
-    t.regex(message, new RegExp(`^Query on ${STORE}: cannot reach DynamoDB \\(.*${TIMEOUT_MS} ms`));
+    t.regex(
+      message,
+      new RegExp(`^Query on ${STORE}: no answer from DynamoDB in time \\(.*${TIMEOUT_MS} ms`),
+    );
     t.is(fixture.dynamodb.count('Query'), ATTEMPTS);
     // Each attempt may take up to two timeouts on the SDK path (headers, then body).
     t.true(Date.now() - started < ATTEMPTS * 2 * TIMEOUT_MS + 3_000);

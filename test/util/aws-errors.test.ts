@@ -4,6 +4,8 @@ import {
   awsErrorMessage,
   isNetworkError,
   MalformedResponseError,
+  networkFailure,
+  RESPONSE_CUT_SHORT,
   ResponseTooLargeError,
   responseFailureMessage,
 } from '../../src/util/aws-errors.js';
@@ -71,4 +73,31 @@ test('responseFailureMessage: malformed and oversized answers, from either trans
   );
   t.is(responseFailureMessage(service, subject), undefined);
   t.is(responseFailureMessage(new Error('plain'), subject), undefined);
+});
+
+test('networkFailure says what went wrong on the way: refused, no answer in time, closed, cut short', (t) => {
+  const errno = (code: string, message: string) => Object.assign(new Error(message), { code });
+  t.is(
+    networkFailure('DynamoDB', errno('ECONNREFUSED', 'connect ECONNREFUSED 127.0.0.1:9')),
+    'cannot reach DynamoDB (connect ECONNREFUSED 127.0.0.1:9)',
+  );
+  const timeout = Object.assign(new Error('no answer from kms:443 within 2000 ms'), {
+    name: 'TimeoutError',
+  });
+  t.is(
+    networkFailure('KMS', timeout),
+    'no answer from KMS in time (no answer from kms:443 within 2000 ms)',
+  );
+  // The SDK wraps the transport's error; the cause still decides.
+  t.is(
+    networkFailure('KMS', new Error('socket hang up', { cause: errno('ECONNRESET', 'reset') })),
+    'KMS closed the connection (socket hang up)',
+  );
+  const cut = Object.assign(errno('ECONNRESET', 'the connection closed after 3 of 9 bytes'), {
+    name: RESPONSE_CUT_SHORT,
+  });
+  t.is(
+    networkFailure('DynamoDB', cut),
+    'the answer from DynamoDB was cut short (the connection closed after 3 of 9 bytes)',
+  );
 });
