@@ -113,8 +113,10 @@ async function runCommand(scenario: Scenario, world: FaultWorld): Promise<RunOut
   const command = spawn(process.execPath, [BIN, ...argsFor(scenario)], {
     cwd: world.dir,
     env: { ...world.env, ...envFor(scenario) },
-    stdio: ['ignore', 'ignore', 'pipe'],
+    // stdout is a pipe, as for a user: an ignored (O_RDWR /dev/null) stdout reads as closed.
+    stdio: ['ignore', 'pipe', 'pipe'],
   });
+  command.stdout.resume();
   const chunks: Buffer[] = [];
   let size = 0;
   command.stderr.on('data', (chunk: Buffer) => {
