@@ -68,7 +68,7 @@ export async function main(args: readonly string[], options: MainOptions = {}): 
       return exitCode;
     }
     const { runYargsCli } = await import('./yargs-cli.js');
-    return (await runYargsCli(args, context)) ? ExitCode.OK : exitCode;
+    return (await runYargsCli(args, context, packageVersion())) ? ExitCode.OK : exitCode;
   } catch (error: unknown) {
     if (error instanceof OutputError && error.errno === 'EPIPE') return brokenPipe(io);
     reportError(io, env, error);

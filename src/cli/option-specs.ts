@@ -12,6 +12,12 @@ export interface OptionSpec {
   readonly array?: boolean;
   readonly choices?: readonly string[];
   readonly describe: string;
+  /** yargs only (the launcher's fast path has no option with a default). */
+  readonly default?: string;
+  /** An option that cannot be given together with this one. */
+  readonly conflicts?: string;
+  /** Offered by shell completion, for an option without `choices` that still has known values. */
+  readonly values?: readonly string[];
 }
 
 export type OptionSpecs = Readonly<Record<string, OptionSpec>>;
@@ -73,7 +79,7 @@ export const LAUNCHER_OPTIONS = {
 export const RUN_OPTIONS = {
   pristine: {
     type: 'boolean',
-    describe: "give the command only the secrets and PATH, not credexec's environment",
+    describe: 'pass only the secrets and PATH to the command',
   },
 } as const satisfies OptionSpecs;
 

@@ -254,7 +254,7 @@ test('usage errors exit 2 with one message line', async (t) => {
   ]) {
     const result = await runCli(args);
     t.is(result.exitCode, 2, `${args.join(' ')}: ${result.stderr}`);
-    t.regex(result.stderr, /credexec: |Unknown|Invalid|Not enough/, args.join(' '));
+    t.regex(result.stderr, /^credexec: [^\n]+\n$/, args.join(' '));
   }
 });
 

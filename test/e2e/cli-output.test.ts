@@ -247,6 +247,8 @@ test('a full disk is one line naming ENOSPC and exit 1, for every command that p
     ['--version'],
     ['--help'],
     ['get', '--help'],
+    ['help', 'get'],
+    ['completion'],
   ]) {
     const run = await runToPath(args, store, '/dev/full');
     t.deepEqual(
@@ -267,7 +269,10 @@ function viaBash(command: string, store: Store) {
 test('a closed stdout fails get, getall, list and keys with one line; > /dev/null succeeds', async (t) => {
   const store = await withStore(t);
   await store.put('x', 'value');
-  for (const args of ['get x', 'get -n x', 'getall', 'get "*" -f csv', 'list', 'keys']) {
+  for (const args of [
+    ...['get x', 'get -n x', 'getall', 'get "*" -f csv', 'list', 'keys'],
+    ...['completion', 'help get', '-V'],
+  ]) {
     const closed = viaBash(`"$NODE" "$BIN" ${args} >&-`, store);
     t.deepEqual([closed.status, closed.stderr], [1, 'credexec: standard output is closed\n'], args);
     const devNull = viaBash(`"$NODE" "$BIN" ${args} >/dev/null`, store);

@@ -22,9 +22,12 @@ export function checkCommand(
     command: 'check',
     describe:
       'resolve and decrypt every manifest entry without running anything (never prints values)',
-    builder: (yargs) => withLauncherOptions(yargs),
+    builder: (yargs) =>
+      withLauncherOptions(yargs)
+        .example('$0 check', 'resolve ./credexec.env and show where each variable comes from')
+        .example('$0 check -m app.env --context env=prod', 'another manifest, with context'),
     handler: async (argv) => {
-      const options = manifestOptionsFrom(argv, context);
+      const options = manifestOptionsFrom(argv, context, 'check');
       let report;
       try {
         const entries = await loadLaunchManifest(options, context.env);

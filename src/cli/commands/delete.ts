@@ -1,7 +1,8 @@
 import type { CommandModule } from 'yargs';
 import { deleteSecrets } from '../../secrets/manage-secrets.js';
 import type { CommandContext } from '../command-context.js';
-import type { GlobalArguments } from '../global-options.js';
+import { commandSpec, DELETE_OPTIONS, yargsCommand } from '../command-specs.js';
+import { withOptions, type GlobalArguments } from '../global-options.js';
 import { writeStdout } from '../output.js';
 
 interface DeleteArguments extends GlobalArguments {
@@ -13,12 +14,17 @@ export function deleteCommand(
   context: CommandContext,
 ): CommandModule<GlobalArguments, DeleteArguments> {
   return {
-    command: 'delete <name>',
+    command: yargsCommand(commandSpec('delete')!),
     describe: 'delete every version of a credential (or just -v VERSION)',
     builder: (yargs) =>
-      yargs
-        .positional('name', { type: 'string', demandOption: true, describe: 'credential name' })
-        .option('version', { alias: 'v', type: 'string', describe: 'delete only this version' }),
+      withOptions(
+        yargs.positional('name', {
+          type: 'string',
+          demandOption: true,
+          describe: 'credential name',
+        }),
+        DELETE_OPTIONS,
+      ),
     handler: async (argv) => {
       const deleted = await deleteSecrets(await context.openBackend(argv), {
         name: argv.name,

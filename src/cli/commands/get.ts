@@ -1,17 +1,16 @@
 import type { CommandModule } from 'yargs';
-import { parseContext } from '../../envelope/context.js';
 import { MultipleFailuresError, type CredentialFailure } from '../../errors.js';
 import {
   formatSecrets,
-  OUTPUT_FORMATS,
   type OutputFormat,
   type SecretEntries,
 } from '../../format/secrets-output.js';
 import { getAllSecrets, getSecret, type SecretVersion } from '../../secrets/read-secrets.js';
 import { valueAsText } from '../../secrets/value-text.js';
 import { hasWildcard } from '../../secrets/wildcard.js';
-import { words, type CommandContext } from '../command-context.js';
-import type { GlobalArguments } from '../global-options.js';
+import { commandContext, words, type CommandContext } from '../command-context.js';
+import { commandSpec, GET_OPTIONS, yargsCommand } from '../command-specs.js';
+import { withOptions, type GlobalArguments } from '../global-options.js';
 import { CONTEXT_POSITIONAL } from '../option-specs.js';
 import { requireOpenStdout, writeStdout } from '../output.js';
 
@@ -21,15 +20,6 @@ interface GetArguments extends GlobalArguments {
   readonly version?: string | undefined;
   readonly noline?: boolean | undefined;
   readonly format: OutputFormat;
-}
-
-export function formatOption() {
-  return {
-    alias: 'f',
-    choices: OUTPUT_FORMATS,
-    default: 'json' as OutputFormat,
-    describe: 'output format for several credentials',
-  } as const;
 }
 
 /** Turn each value into text for `format`, or fail naming every credential that is not text. */
@@ -74,25 +64,25 @@ export async function writeSecrets(
 
 export function getCommand(context: CommandContext): CommandModule<GlobalArguments, GetArguments> {
   return {
-    command: 'get <name> [context..]',
+    command: yargsCommand(commandSpec('get')!),
     describe: 'print a credential (a * in NAME prints every match in --format)',
     builder: (yargs) =>
-      yargs
-        .positional('name', {
-          type: 'string',
-          demandOption: true,
-          describe: 'credential name; * is a wildcard',
-        })
-        .positional('context', CONTEXT_POSITIONAL)
-        .option('version', {
-          alias: 'v',
-          type: 'string',
-          describe: 'version to read (default: latest)',
-        })
-        .option('noline', { alias: 'n', type: 'boolean', describe: 'no newline after the value' })
-        .option('format', formatOption()),
+      withOptions(
+        yargs
+          .positional('name', {
+            type: 'string',
+            demandOption: true,
+            describe: 'credential name; * is a wildcard',
+          })
+          .positional('context', CONTEXT_POSITIONAL),
+        GET_OPTIONS,
+      )
+        .example('$0 get db.password', 'print the latest version and a newline')
+        .example('$0 get -n tls.key > tls.key', 'save the exact bytes, whatever they are')
+        .example('$0 get db.password -v 3 env=prod', 'version 3, stored with that context')
+        .example("$0 get 'app.*' -f dotenv", 'every credential whose name starts with app.'),
     handler: async (argv) => {
-      const encryptionContext = parseContext(words(argv.context));
+      const encryptionContext = commandContext('get', words(argv.context));
       requireOpenStdout(context.io);
       const backend = await context.openBackend(argv);
       if (hasWildcard(argv.name)) {

@@ -2,7 +2,8 @@ import type { CommandModule } from 'yargs';
 import { UsageError } from '../../errors.js';
 import { putSecret, validateName } from '../../secrets/put-secret.js';
 import { words, type CommandContext } from '../command-context.js';
-import type { GlobalArguments } from '../global-options.js';
+import { commandSpec, PROMPT_OPTION, yargsCommand } from '../command-specs.js';
+import { withOptions, type GlobalArguments } from '../global-options.js';
 import { writeStdout } from '../output.js';
 import { promptHidden, readValueArgument } from '../io.js';
 import { putSettingsFrom, withPutOptions, type PutOptionArguments } from './put-options.js';
@@ -15,29 +16,33 @@ interface PutArguments extends PutOptionArguments {
 
 export function putCommand(context: CommandContext): CommandModule<GlobalArguments, PutArguments> {
   return {
-    command: 'put <name> [value] [context..]',
+    command: yargsCommand(commandSpec('put')!),
     describe: 'store a new version of a credential (value: literal, - for stdin, @FILE, or -P)',
     builder: (yargs) =>
-      withPutOptions(
-        yargs
-          .positional('name', { type: 'string', demandOption: true, describe: 'credential name' })
-          .positional('value', { type: 'string', describe: 'the value, - (stdin) or @FILE' }),
-      ).option('prompt', {
-        alias: 'P',
-        type: 'boolean',
-        describe: 'prompt for the value without echo',
-      }),
+      withOptions(
+        withPutOptions(
+          yargs
+            .positional('name', { type: 'string', demandOption: true, describe: 'credential name' })
+            .positional('value', { type: 'string', describe: 'the value, - (stdin) or @FILE' }),
+        ),
+        PROMPT_OPTION,
+      )
+        .example('$0 put db.password -P', 'type the value at a prompt, without echo')
+        .example('$0 put tls.key @server.key', "store a file's exact bytes")
+        .example('$0 put api.token - env=prod < token.txt', 'from stdin, with encryption context')
+        .example('$0 put db.password @new-password.txt -a', 'store it as the next version'),
     handler: async (argv) => {
       // Before a value is read or prompted for.
       validateName(argv.name);
       // With -P there is no value argument, so every word after the name is context.
       const settings = putSettingsFrom(
+        'put',
         argv,
         argv.prompt ? [...words(argv.value), ...words(argv.context)] : words(argv.context),
       );
       if (!argv.prompt && argv.value === undefined) {
         throw new UsageError(
-          'put needs a value: give it literally, as - (stdin), as @FILE, or use -P',
+          `put: missing value (credexec ${commandSpec('put')!.synopsis}, or -P to prompt)`,
         );
       }
       const backend = await context.openBackend(argv);

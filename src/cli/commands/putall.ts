@@ -3,6 +3,7 @@ import { MultipleFailuresError, UsageError, type CredentialFailure } from '../..
 import { credentialNameProblem } from '../../secrets/credential-name.js';
 import { putSecret } from '../../secrets/put-secret.js';
 import type { CommandContext } from '../command-context.js';
+import { commandSpec, yargsCommand } from '../command-specs.js';
 import type { GlobalArguments } from '../global-options.js';
 import { writeStdout } from '../output.js';
 import { readValueArgument } from '../io.js';
@@ -38,7 +39,7 @@ export function putAllCommand(
   context: CommandContext,
 ): CommandModule<GlobalArguments, PutAllArguments> {
   return {
-    command: 'putall <credentials> [context..]',
+    command: yargsCommand(commandSpec('putall')!),
     describe:
       'store several credentials from a JSON object {"name": "value"} (literal, - or @FILE)',
     builder: (yargs) =>
@@ -48,9 +49,9 @@ export function putAllCommand(
           demandOption: true,
           describe: 'JSON, - (stdin) or @FILE',
         }),
-      ),
+      ).example('$0 putall @credentials.json -a', 'a new version of each name in the file'),
     handler: async (argv) => {
-      const settings = putSettingsFrom(argv);
+      const settings = putSettingsFrom('putall', argv);
       const input = await readValueArgument(argv.credentials, context.io);
       const credentials = parseCredentials(input.toString('utf8'));
       input.fill(0);

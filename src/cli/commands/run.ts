@@ -1,10 +1,9 @@
 import type { Argv, CommandModule } from 'yargs';
-import { parseContext } from '../../envelope/context.js';
 import { SpawnError, UsageError } from '../../errors.js';
 import { dieOfSignal } from '../../launch/die-of-signal.js';
 import { processLaunchIo, runLauncher, type LaunchOptions } from '../../launch/run-launcher.js';
 import { DEFAULT_CONCURRENCY } from '../../resolve/resolve-entries.js';
-import { words, type CommandContext } from '../command-context.js';
+import { contextFromWords, words, type CommandContext } from '../command-context.js';
 import { ExitCode } from '../exit-codes.js';
 import { withOptions, type GlobalArguments } from '../global-options.js';
 import { LAUNCHER_OPTIONS, RUN_OPTIONS } from '../option-specs.js';
@@ -42,10 +41,14 @@ export function withLauncherOptions<T>(yargs: Argv<T>): Argv<T> {
   return withOptions(yargs, LAUNCHER_OPTIONS);
 }
 
-export function manifestOptionsFrom(argv: LauncherArguments, context: CommandContext) {
+export function manifestOptionsFrom(
+  argv: LauncherArguments,
+  context: CommandContext,
+  command: 'run' | 'check' = 'run',
+) {
   return {
     manifests: words(argv.manifest),
-    context: parseContext(words(argv.context)),
+    context: contextFromWords(words(argv.context), '--context value', `credexec ${command} --help`),
     allowVars: words(argv.allowVar),
     concurrency: concurrencyFrom(argv.concurrency, context.env.CREDEXEC_CONCURRENCY),
   };
@@ -109,7 +112,11 @@ export function runCommand(context: CommandContext): CommandModule<GlobalArgumen
     command: 'run [command..]',
     describe: "run a command with the manifest's secrets in its environment (all or nothing)",
     builder: (yargs) =>
-      builder(yargs).positional('command', { type: 'string', array: true, describe: 'CMD ARGS…' }),
+      builder(yargs)
+        .positional('command', { type: 'string', array: true, describe: 'CMD ARGS…' })
+        .example('$0 -m app.env -- node server.js', "run node with app.env's secrets")
+        .example('$0 run -m base.env -m prod.env -- ./start', 'two manifests; the later wins')
+        .example('$0 --pristine -- ./job', 'the secrets and PATH, nothing else'),
     handler: (argv) => runLauncherCommand(context, argv),
   };
 }

@@ -1,19 +1,20 @@
 import type { CommandModule } from 'yargs';
-import { parseContext } from '../../envelope/context.js';
 import { UsageError } from '../../errors.js';
-import { words, type CommandContext } from '../command-context.js';
-import type { GlobalArguments } from '../global-options.js';
+import { contextFromWords, words, type CommandContext } from '../command-context.js';
+import { SETUP_OPTIONS } from '../command-specs.js';
+import { withOptions, type GlobalArguments } from '../global-options.js';
 import { writeStdout } from '../output.js';
 
 interface SetupArguments extends GlobalArguments {
   readonly tags?: string[] | undefined;
-  readonly read?: number | undefined;
-  readonly write?: number | undefined;
+  readonly read?: string | undefined;
+  readonly write?: string | undefined;
 }
 
-function capacity(value: number | undefined, flag: string): number | undefined {
-  if (value === undefined) return undefined;
-  if (!Number.isInteger(value) || value < 1)
+function capacity(text: string | undefined, flag: string): number | undefined {
+  if (text === undefined) return undefined;
+  const value = Number(text);
+  if (text.trim() === '' || !Number.isInteger(value) || value < 1)
     throw new UsageError(`${flag} must be a positive whole number`);
   return value;
 }
@@ -26,16 +27,9 @@ export function setupCommand(
     describe:
       'create the credential store (and, for the local backend, the master key); idempotent',
     builder: (yargs) =>
-      yargs
-        .option('tags', { type: 'string', array: true, describe: 'table tags as KEY=VALUE (aws)' })
-        .option('read', {
-          type: 'number',
-          describe: 'provisioned read capacity (aws; default on-demand)',
-        })
-        .option('write', {
-          type: 'number',
-          describe: 'provisioned write capacity (aws; default on-demand)',
-        }),
+      withOptions(yargs, SETUP_OPTIONS)
+        .example('$0 --backend local setup', 'create the local master key and store')
+        .example('$0 setup -r eu-west-1 --tags team=web', 'create the DynamoDB table, tagged'),
     handler: async (argv) => {
       const read = capacity(argv.read, '--read');
       const write = capacity(argv.write, '--write');
@@ -43,7 +37,7 @@ export function setupCommand(
         throw new UsageError('--read and --write go together');
       const backend = await context.openBackend(argv);
       const result = await backend.setup({
-        tags: parseContext(words(argv.tags)),
+        tags: contextFromWords(words(argv.tags), '--tags value', 'credexec setup --help'),
         ...(read === undefined ? {} : { readCapacity: read }),
         ...(write === undefined ? {} : { writeCapacity: write }),
       });
