@@ -28,7 +28,7 @@ test('setup, put, get, autoversion, list and delete work against DynamoDB and KM
   t.is(missing.exitCode, 1);
   t.is(
     missing.stderr,
-    `credexec: table ${table} not found in region eu-west-1 — run \`credexec setup\`\n`,
+    `credexec: cannot read credential "app.db": table ${table} not found in region eu-west-1 — run \`credexec setup\`\n`,
   );
 
   const setup = await cli(['setup', '-t', table, '--tags', 'team=ops']);

@@ -295,10 +295,15 @@ test('an unreadable store file is reported with its path and cause, and left alo
     const path = join(dir, 'credential-store.json');
     rmSync(path);
     mkdirSync(path);
-    for (const args of [['get', 'x'], ['put', 'x', 'y'], ['list']]) {
-      const result = await cli(args);
+    const cause = `cannot read store file ${path}: EISDIR`;
+    for (const [args, prefix] of [
+      [['get', 'x'], 'cannot read credential "x": '],
+      [['put', 'x', 'y'], 'cannot store credential "x" version 0000000000000000001: '],
+      [['list'], ''],
+    ] as const) {
+      const result = await cli([...args]);
       t.is(result.exitCode, 1, args.join(' '));
-      t.is(result.stderr, `credexec: cannot read store file ${path}: EISDIR\n`, args.join(' '));
+      t.is(result.stderr, `credexec: ${prefix}${cause}\n`, args.join(' '));
     }
     t.true(statSync(path).isDirectory());
   });
