@@ -1,10 +1,12 @@
 import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
 import { constants, promises as fs } from 'node:fs';
+import { dirname } from 'node:path';
 import { canonicalContext, type EncryptionContext } from '../envelope/context.js';
 import { DATA_KEY_BYTES } from '../envelope/cipher.js';
 import { KeyServiceError, SetupRequiredError, StoreError } from '../errors.js';
 import type { DataKey, KeyService } from './key-service.js';
 import { closeAsync, fstatAsync, openAsync, readFileAsync } from '../util/fs-async.js';
+import { PrivateDirectory, ownerProblem } from '../util/private-files.js';
 import { errnoCode } from '../util/system.js';
 
 /**
@@ -58,7 +60,9 @@ export async function createMasterKey(path: string): Promise<boolean> {
   return true;
 }
 
-async function readMasterKey(path: string): Promise<Buffer> {
+async function readMasterKey(path: string, directory: PrivateDirectory): Promise<Buffer> {
+  const unsafe = await directory.problem();
+  if (unsafe !== undefined) throw new KeyServiceError('access-denied', unsafe);
   let fd: number;
   try {
     fd = await openAsync(path, 'r');
@@ -76,6 +80,8 @@ async function readMasterKey(path: string): Promise<Buffer> {
   }
   try {
     const stat = await fstatAsync(fd);
+    const foreign = ownerProblem('master key', path, stat);
+    if (foreign !== undefined) throw new KeyServiceError('access-denied', foreign);
     if ((stat.mode & 0o077) !== 0) {
       const mode = (stat.mode & 0o777).toString(8).padStart(4, '0');
       throw new KeyServiceError(
@@ -97,19 +103,26 @@ async function readMasterKey(path: string): Promise<Buffer> {
   }
 }
 
+export interface LocalKeyringOptions {
+  /** The directory check, shared with the store by the local backend; default: the key's. */
+  readonly directory?: PrivateDirectory;
+}
+
 export class LocalKeyring implements KeyService {
   readonly description: string;
   readonly #path: string;
+  readonly #directory: PrivateDirectory;
   #key: Promise<Buffer> | undefined;
 
-  constructor(masterKeyPath: string) {
+  constructor(masterKeyPath: string, options: LocalKeyringOptions = {}) {
     this.#path = masterKeyPath;
+    this.#directory = options.directory ?? new PrivateDirectory(dirname(masterKeyPath));
     this.description = `local master key ${masterKeyPath}`;
   }
 
   // Read once per process; a failed read is retried on the next call.
   #masterKey(): Promise<Buffer> {
-    this.#key ??= readMasterKey(this.#path).catch((error: unknown) => {
+    this.#key ??= readMasterKey(this.#path, this.#directory).catch((error: unknown) => {
       this.#key = undefined;
       throw error;
     });

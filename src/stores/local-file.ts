@@ -18,7 +18,8 @@ import {
   type WireAttributeMap,
 } from './item.js';
 import { acquireLock, type HeldLock } from '../util/directory-lock.js';
-import { readFileAsync } from '../util/fs-async.js';
+import { closeAsync, fstatAsync, openAsync, readFileAsync } from '../util/fs-async.js';
+import { PrivateDirectory, ownerProblem, writableProblem } from '../util/private-files.js';
 import { describeErrno, errnoCode } from '../util/system.js';
 
 /**
@@ -35,6 +36,8 @@ const LOCK_TIMEOUT_MS = 15_000;
 export interface LocalFileStoreOptions {
   /** How long a writer waits for a live holder of the lock; default 15 s. */
   readonly lockTimeoutMs?: number;
+  /** The directory check, shared with the keyring by the local backend; default: the store's. */
+  readonly directory?: PrivateDirectory;
 }
 
 const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
@@ -50,6 +53,7 @@ export class LocalFileStore implements CredentialStore {
   readonly #path: string;
   readonly #lockPath: string;
   readonly #lockTimeoutMs: number;
+  readonly #directory: PrivateDirectory;
   /** `.<store>.<pid>.<8 hex>.tmp`: the temp files #writeAtomically makes, and only those. */
   readonly #tempName: RegExp;
 
@@ -57,6 +61,7 @@ export class LocalFileStore implements CredentialStore {
     this.#path = path;
     this.#lockPath = `${path}.lock`;
     this.#lockTimeoutMs = options.lockTimeoutMs ?? LOCK_TIMEOUT_MS;
+    this.#directory = options.directory ?? new PrivateDirectory(dirname(path));
     this.#tempName = new RegExp(`^\\.${escape(basename(path))}\\.\\d+\\.[0-9a-f]{8}\\.tmp$`);
     this.description = `store file ${path}`;
   }
@@ -135,20 +140,39 @@ export class LocalFileStore implements CredentialStore {
   }
 
   async #read(): Promise<Map<string, CredentialItem>> {
-    let text: string;
+    const unsafe = await this.#directory.problem();
+    if (unsafe !== undefined) throw new StoreError(unsafe);
+    let fd: number;
     try {
-      text = await readFileAsync(this.#path, 'utf8');
+      fd = await openAsync(this.#path, 'r');
     } catch (error: unknown) {
       if (errnoCode(error) === 'ENOENT') {
         throw new SetupRequiredError(
           `no ${this.description} — run \`credexec setup --backend local\``,
         );
       }
-      throw new StoreError(`cannot read ${this.description}: ${describeErrno(error)}`, {
-        cause: error,
-      });
+      throw this.#readError(error);
+    }
+    let text: string;
+    try {
+      const stat = await fstatAsync(fd);
+      const problem =
+        ownerProblem('store file', this.#path, stat) ??
+        writableProblem('store file', this.#path, stat);
+      if (problem !== undefined) throw new StoreError(problem);
+      text = await readFileAsync(fd, 'utf8');
+    } catch (error: unknown) {
+      throw error instanceof StoreError ? error : this.#readError(error);
+    } finally {
+      await closeAsync(fd);
     }
     return this.#parse(text);
+  }
+
+  #readError(error: unknown): StoreError {
+    return new StoreError(`cannot read ${this.description}: ${describeErrno(error)}`, {
+      cause: error,
+    });
   }
 
   #parse(text: string): Map<string, CredentialItem> {

@@ -1,4 +1,4 @@
-import { chmodSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test from 'ava';
@@ -96,5 +96,45 @@ test('a master key open to group or others, or of the wrong length, is refused a
     });
     t.is(short.reason, 'unavailable');
     t.is(short.message, `master key ${path} is corrupt: expected 32 bytes, found 31`);
+  });
+});
+
+test('a master key owned by another user is refused, naming the fix; a root-owned one is used', async (t) => {
+  await withKeys(async (dir) => {
+    const path = join(dir, 'master.key');
+    await createMasterKey(path);
+    chownSync(path, 65534, 65534);
+    const foreign = await t.throwsAsync(new LocalKeyring(path).generateDataKey(LOCAL_KEY_ID, {}), {
+      instanceOf: KeyServiceError,
+    });
+    t.is(foreign.reason, 'access-denied');
+    t.is(
+      foreign.message,
+      `master key ${path} is owned by uid 65534, not by you (uid 0); refusing to use it — run \`chown 0 ${path}\` if you trust it`,
+    );
+    chownSync(path, 0, 0);
+    await t.notThrowsAsync(new LocalKeyring(path).generateDataKey(LOCAL_KEY_ID, {}));
+  });
+});
+
+test('a master key in a directory that group or others can write to is refused, naming the fix', async (t) => {
+  await withKeys(async (dir) => {
+    const path = join(dir, 'master.key');
+    await createMasterKey(path);
+    chmodSync(dir, 0o777);
+    const open = await t.throwsAsync(new LocalKeyring(path).generateDataKey(LOCAL_KEY_ID, {}), {
+      instanceOf: KeyServiceError,
+    });
+    t.is(open.reason, 'access-denied');
+    t.is(
+      open.message,
+      `local directory ${dir} is writable by group or others (mode 0777); refusing to use it — run \`chmod go-w ${dir}\``,
+    );
+    chmodSync(dir, 0o700);
+    chownSync(dir, 65534, 65534);
+    await t.throwsAsync(new LocalKeyring(path).generateDataKey(LOCAL_KEY_ID, {}), {
+      instanceOf: KeyServiceError,
+      message: `local directory ${dir} is owned by uid 65534, not by you (uid 0); refusing to use it — run \`chown 0 ${dir}\` if you trust it`,
+    });
   });
 });

@@ -1,5 +1,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import {
+  chmodSync,
+  chownSync,
   closeSync,
   mkdirSync,
   mkdtempSync,
@@ -222,6 +224,50 @@ test('temp files of writers that were killed are removed by the next writer, and
     for (const name of [...orphans, ...kept]) writeFileSync(join(dir, name), '{"partial');
     await store.put(item(V1));
     t.deepEqual(readdirSync(dir).sort(), [...kept, STORE].sort());
+    t.is((await store.getLatest('n'))?.version, V1);
+  });
+});
+
+test('a store file owned by another user is refused, naming the fix', async (t) => {
+  await withStore(async (store, dir) => {
+    const path = join(dir, STORE);
+    chownSync(path, 65534, 65534);
+    await t.throwsAsync(store.getLatest('n'), {
+      instanceOf: StoreError,
+      message: `store file ${path} is owned by uid 65534, not by you (uid 0); refusing to use it — run \`chown 0 ${path}\` if you trust it`,
+    });
+    await t.throwsAsync(store.put(item(V1)), { instanceOf: StoreError, message: /uid 65534/ });
+  });
+});
+
+test('a store file that group or others can write is refused, naming the fix', async (t) => {
+  await withStore(async (store, dir) => {
+    const path = join(dir, STORE);
+    chmodSync(path, 0o662);
+    await t.throwsAsync(store.scan(), {
+      instanceOf: StoreError,
+      message: `store file ${path} is writable by group or others (mode 0662); refusing to use it — run \`chmod go-w ${path}\``,
+    });
+  });
+});
+
+test('a store in a directory that group or others can write to is refused, naming the fix', async (t) => {
+  await withStore(async (store, dir) => {
+    chmodSync(dir, 0o777);
+    await t.throwsAsync(store.getLatest('n'), {
+      instanceOf: StoreError,
+      message: `local directory ${dir} is writable by group or others (mode 0777); refusing to use it — run \`chmod go-w ${dir}\``,
+    });
+    await t.throwsAsync(store.put(item(V1)), { instanceOf: StoreError, message: /chmod go-w/ });
+    chmodSync(dir, 0o755);
+    await store.put(item(V1));
+  });
+});
+
+test('root-owned store files are accepted, as OpenSSH does', async (t) => {
+  await withStore(async (store, dir) => {
+    chownSync(join(dir, STORE), 0, 0);
+    await store.put(item(V1));
     t.is((await store.getLatest('n'))?.version, V1);
   });
 });
