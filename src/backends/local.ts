@@ -54,5 +54,11 @@ export function openLocalBackend(settings: BackendSettings): Backend {
         description: `local backend in ${settings.localDir}`,
       };
     },
+    // The launcher calls this once the command has started: the master key is zeroed, and the
+    // directory is checked again should the backend be used afterwards.
+    close() {
+      keys.close();
+      directory.forget();
+    },
   };
 }

@@ -5,7 +5,7 @@ import { canonicalContext, type EncryptionContext } from '../envelope/context.js
 import { DATA_KEY_BYTES } from '../envelope/cipher.js';
 import { KeyServiceError, SetupRequiredError, StoreError } from '../errors.js';
 import type { DataKey, KeyService } from './key-service.js';
-import { closeAsync, fstatAsync, openAsync, readFileAsync } from '../util/fs-async.js';
+import { closeAsync, fstatAsync, openAsync, readAsync } from '../util/fs-async.js';
 import { PrivateDirectory, ownerProblem } from '../util/private-files.js';
 import { errnoCode } from '../util/system.js';
 
@@ -72,11 +72,7 @@ async function readMasterKey(path: string, directory: PrivateDirectory): Promise
         `no local master key at ${path} — run \`credexec setup --backend local\``,
       );
     }
-    throw new KeyServiceError(
-      'unavailable',
-      `cannot read master key ${path}: ${errnoCode(error) ?? String(error)}`,
-      { cause: error },
-    );
+    throw unreadable(path, error);
   }
   try {
     const stat = await fstatAsync(fd);
@@ -89,18 +85,39 @@ async function readMasterKey(path: string, directory: PrivateDirectory): Promise
         `master key ${path} is accessible to group or others (mode ${mode}); refusing to use it — run \`chmod 600 ${path}\``,
       );
     }
-    const key = await readFileAsync(fd);
-    if (key.length !== MASTER_KEY_BYTES) {
+    if (stat.size !== MASTER_KEY_BYTES) throw corrupt(path, stat.size);
+    // Read into a buffer of our own (not from Node's shared pool): the one copy, zeroed on close.
+    const key = Buffer.alloc(MASTER_KEY_BYTES);
+    let bytesRead: number;
+    try {
+      ({ bytesRead } = await readAsync(fd, key, 0, MASTER_KEY_BYTES, 0));
+    } catch (error: unknown) {
       key.fill(0);
-      throw new KeyServiceError(
-        'unavailable',
-        `master key ${path} is corrupt: expected ${MASTER_KEY_BYTES} bytes, found ${key.length}`,
-      );
+      throw unreadable(path, error);
+    }
+    if (bytesRead !== MASTER_KEY_BYTES) {
+      key.fill(0);
+      throw corrupt(path, bytesRead);
     }
     return key;
   } finally {
     await closeAsync(fd);
   }
+}
+
+function unreadable(path: string, error: unknown): KeyServiceError {
+  return new KeyServiceError(
+    'unavailable',
+    `cannot read master key ${path}: ${errnoCode(error) ?? String(error)}`,
+    { cause: error },
+  );
+}
+
+function corrupt(path: string, found: number): KeyServiceError {
+  return new KeyServiceError(
+    'unavailable',
+    `master key ${path} is corrupt: expected ${MASTER_KEY_BYTES} bytes, found ${found}`,
+  );
 }
 
 export interface LocalKeyringOptions {
@@ -120,13 +137,29 @@ export class LocalKeyring implements KeyService {
     this.description = `local master key ${masterKeyPath}`;
   }
 
-  // Read once per process; a failed read is retried on the next call.
+  // Read once, kept until close(); a failed read is retried on the next call.
   #masterKey(): Promise<Buffer> {
-    this.#key ??= readMasterKey(this.#path, this.#directory).catch((error: unknown) => {
-      this.#key = undefined;
-      throw error;
-    });
+    if (this.#key === undefined) {
+      const key = readMasterKey(this.#path, this.#directory);
+      this.#key = key;
+      key.catch(() => {
+        if (this.#key === key) this.#key = undefined;
+      });
+    }
     return this.#key;
+  }
+
+  /**
+   * Zero the cached master key; a later use reads the file again. Callers already waiting for
+   * the key get it first: their continuations were queued before the zeroing.
+   */
+  close(): void {
+    const key = this.#key;
+    this.#key = undefined;
+    key?.then(
+      (buffer) => buffer.fill(0),
+      () => undefined,
+    );
   }
 
   async generateDataKey(keyId: string, context: EncryptionContext): Promise<DataKey> {

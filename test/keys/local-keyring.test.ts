@@ -1,4 +1,12 @@
-import { chmodSync, chownSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  chownSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test from 'ava';
@@ -136,5 +144,60 @@ test('a master key in a directory that group or others can write to is refused, 
       instanceOf: KeyServiceError,
       message: `local directory ${dir} is owned by uid 65534, not by you (uid 0); refusing to use it — run \`chown 0 ${dir}\` if you trust it`,
     });
+  });
+});
+
+/** Records every 32-byte buffer zeroed with fill(0) while it still held `key`. */
+function watchZeroing(key: Buffer): { zeroed: Buffer[]; stop: () => void } {
+  const zeroed: Buffer[] = [];
+  const original = Buffer.prototype.fill;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- fill has many overloads
+  Buffer.prototype.fill = function (this: Buffer, ...args: any[]) {
+    if (args[0] === 0 && this.length === key.length && this.equals(key)) zeroed.push(this);
+    return original.apply(this, args as Parameters<typeof original>);
+  };
+  return { zeroed, stop: () => (Buffer.prototype.fill = original) };
+}
+
+test('close() zeroes the cached master key, and a later use reads it again', async (t) => {
+  await withKeys(async (dir) => {
+    const path = join(dir, 'master.key');
+    await createMasterKey(path);
+    const key = readFileSync(path);
+    const keys = new LocalKeyring(path);
+    const watch = watchZeroing(key);
+    t.teardown(watch.stop);
+    const { ciphertextBlob } = await keys.generateDataKey(LOCAL_KEY_ID, {});
+    t.deepEqual(watch.zeroed, []);
+    keys.close();
+    await new Promise((resolve) => setImmediate(resolve));
+    watch.stop();
+    t.is(watch.zeroed.length, 1);
+    t.true(watch.zeroed[0]!.equals(Buffer.alloc(32)));
+    // The next use reads the file again: a different key there is noticed.
+    await createMasterKey(join(dir, 'other.key'));
+    writeFileSync(path, readFileSync(join(dir, 'other.key')));
+    await t.throwsAsync(keys.decrypt(ciphertextBlob, {}), { message: /different master key/ });
+  });
+});
+
+test('close() while the key is still being read zeroes it once the callers that were waiting used it', async (t) => {
+  await withKeys(async (dir) => {
+    const path = join(dir, 'master.key');
+    await createMasterKey(path);
+    const key = readFileSync(path);
+    const keys = new LocalKeyring(path);
+    const watch = watchZeroing(key);
+    t.teardown(watch.stop);
+    const pending = keys.generateDataKey(LOCAL_KEY_ID, { app: 'web' });
+    keys.close();
+    const { plaintext, ciphertextBlob } = await pending;
+    await new Promise((resolve) => setImmediate(resolve));
+    watch.stop();
+    t.is(watch.zeroed.length, 1);
+    t.deepEqual(
+      Buffer.from(await keys.decrypt(ciphertextBlob, { app: 'web' })),
+      Buffer.from(plaintext),
+    );
   });
 });
