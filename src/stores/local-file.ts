@@ -156,6 +156,8 @@ export class LocalFileStore implements CredentialStore {
     let text: string;
     try {
       const stat = await fstatAsync(fd);
+      // open() succeeds on a directory; reading it would say nothing useful.
+      if (stat.isDirectory()) throw Object.assign(new Error('EISDIR'), { code: 'EISDIR' });
       const problem =
         ownerProblem('store file', this.#path, stat) ??
         writableProblem('store file', this.#path, stat);
