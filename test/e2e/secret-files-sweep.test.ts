@@ -1,6 +1,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import test from 'ava';
 import {
   BIN,
@@ -37,6 +38,18 @@ function exists(pid: number): boolean {
 function pidUnusedHere(): number {
   for (let pid = 31_000; pid > 300; pid -= 97) if (!exists(pid)) return pid;
   throw new Error('no unused pid');
+}
+
+/** The child's pid from its ready file, once the file is complete. */
+async function readyPid(path: string): Promise<number> {
+  await waitForFile(path);
+  for (;;) {
+    try {
+      return (JSON.parse(readFileSync(path, 'utf8')) as { pid: number }).pid;
+    } catch {
+      await sleep(10); // still being written
+    }
+  }
 }
 
 // A new PID namespace needs root (CAP_SYS_ADMIN) and util-linux's unshare.
@@ -115,12 +128,12 @@ test('secret files of a credexec killed with SIGKILL are swept by the next run, 
       env: world.env,
       cwd: world.cwd,
     });
-    const ready = join(world.dir, 'ready');
-    await waitForFile(ready);
-    const childPid = (JSON.parse(readFileSync(ready, 'utf8')) as { pid: number }).pid;
+    const child: { pid?: number } = {};
     t.teardown(() => {
-      if (exists(childPid)) process.kill(childPid, 'SIGKILL');
+      cli.process.kill('SIGKILL');
+      if (child.pid !== undefined && exists(child.pid)) process.kill(child.pid, 'SIGKILL');
     });
+    child.pid = await readyPid(join(world.dir, 'ready'));
     const before = await runLauncherCli(world, ['-m', 'outer.env', '--', 'true']);
     t.is(before.exitCode, 0, before.stderr);
     t.is(secretDirs(world).length, 1);

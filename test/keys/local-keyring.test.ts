@@ -159,7 +159,8 @@ function watchZeroing(key: Buffer): { zeroed: Buffer[]; stop: () => void } {
   return { zeroed, stop: () => (Buffer.prototype.fill = original) };
 }
 
-test('close() zeroes the cached master key, and a later use reads it again', async (t) => {
+// Serial: these two patch Buffer.prototype.fill, which concurrent tests would tangle.
+test.serial('close() zeroes the cached master key, and a later use reads it again', async (t) => {
   await withKeys(async (dir) => {
     const path = join(dir, 'master.key');
     await createMasterKey(path);
@@ -181,23 +182,26 @@ test('close() zeroes the cached master key, and a later use reads it again', asy
   });
 });
 
-test('close() while the key is still being read zeroes it once the callers that were waiting used it', async (t) => {
-  await withKeys(async (dir) => {
-    const path = join(dir, 'master.key');
-    await createMasterKey(path);
-    const key = readFileSync(path);
-    const keys = new LocalKeyring(path);
-    const watch = watchZeroing(key);
-    t.teardown(watch.stop);
-    const pending = keys.generateDataKey(LOCAL_KEY_ID, { app: 'web' });
-    keys.close();
-    const { plaintext, ciphertextBlob } = await pending;
-    await new Promise((resolve) => setImmediate(resolve));
-    watch.stop();
-    t.is(watch.zeroed.length, 1);
-    t.deepEqual(
-      Buffer.from(await keys.decrypt(ciphertextBlob, { app: 'web' })),
-      Buffer.from(plaintext),
-    );
-  });
-});
+test.serial(
+  'close() while the key is still being read zeroes it once the callers that were waiting used it',
+  async (t) => {
+    await withKeys(async (dir) => {
+      const path = join(dir, 'master.key');
+      await createMasterKey(path);
+      const key = readFileSync(path);
+      const keys = new LocalKeyring(path);
+      const watch = watchZeroing(key);
+      t.teardown(watch.stop);
+      const pending = keys.generateDataKey(LOCAL_KEY_ID, { app: 'web' });
+      keys.close();
+      const { plaintext, ciphertextBlob } = await pending;
+      await new Promise((resolve) => setImmediate(resolve));
+      watch.stop();
+      t.is(watch.zeroed.length, 1);
+      t.deepEqual(
+        Buffer.from(await keys.decrypt(ciphertextBlob, { app: 'web' })),
+        Buffer.from(plaintext),
+      );
+    });
+  },
+);
