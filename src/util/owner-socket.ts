@@ -21,8 +21,11 @@ export type Liveness =
   /** Something at that path that is not a socket. */
   | 'not-a-socket';
 
-/** sun_path holds 108 bytes with the NUL; libuv (Node 20) silently truncates longer paths. */
-const MAX_SOCKET_PATH_BYTES = 107;
+/**
+ * sun_path holds 108 bytes with the NUL on Linux, 104 on macOS and the BSDs; libuv (Node 20)
+ * silently truncates longer paths, binding or reaching some other file.
+ */
+const MAX_SOCKET_PATH_BYTES = process.platform === 'linux' ? 107 : 103;
 
 function tooLong(path: string): Error {
   return Object.assign(new Error(`socket path too long: ${path}`), { code: 'ENAMETOOLONG' });
