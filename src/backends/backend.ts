@@ -47,8 +47,9 @@ export interface Backend {
   /** Create what the backend needs (idempotent). */
   setup(options: StoreSetupOptions): Promise<StoreSetupResult>;
   /**
-   * Let go of network connections (the aws backend's keep-alive sockets). Idempotent; the backend
-   * must not be used afterwards. Backends without connections leave it out.
+   * Let go of what the backend holds between calls: the aws backend's keep-alive sockets, the
+   * local backend's cached master key (zeroed). Idempotent. The aws backend must not be used
+   * afterwards; the local one reads its key again if it is.
    */
   close?(): void;
 }

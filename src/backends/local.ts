@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { StoreError, UsageError } from '../errors.js';
 import { LOCAL_KEY_ID, LocalKeyring, createMasterKey } from '../keys/local-keyring.js';
 import { LocalFileStore } from '../stores/local-file.js';
+import { PrivateDirectory } from '../util/private-files.js';
 import type { Backend, BackendSettings } from './backend.js';
 
 export const MASTER_KEY_FILE = 'master.key';
@@ -26,12 +27,15 @@ export function openLocalBackend(settings: BackendSettings): Backend {
     );
   }
   const masterKeyPath = join(settings.localDir, MASTER_KEY_FILE);
-  const store = new LocalFileStore(localStorePath(settings));
+  // One check of the directory (owner, not writable by others) for the key and the store.
+  const directory = new PrivateDirectory(settings.localDir);
+  const store = new LocalFileStore(localStorePath(settings), { directory });
+  const keys = new LocalKeyring(masterKeyPath, { directory });
   return {
     name: 'local',
     settings,
     store,
-    keys: new LocalKeyring(masterKeyPath),
+    keys,
     async setup(options) {
       try {
         await fs.mkdir(settings.localDir, { recursive: true, mode: 0o700 });
@@ -41,12 +45,20 @@ export function openLocalBackend(settings: BackendSettings): Backend {
           { cause: error },
         );
       }
+      const unsafe = await directory.problem();
+      if (unsafe !== undefined) throw new StoreError(unsafe);
       const created = (await createMasterKey(masterKeyPath)) ? [`master key ${masterKeyPath}`] : [];
       const result = await store.setup(options);
       return {
         created: [...created, ...result.created],
         description: `local backend in ${settings.localDir}`,
       };
+    },
+    // The launcher calls this once the command has started: the master key is zeroed, and the
+    // directory is checked again should the backend be used afterwards.
+    close() {
+      keys.close();
+      directory.forget();
     },
   };
 }

@@ -1,10 +1,12 @@
 import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
 import { constants, promises as fs } from 'node:fs';
+import { dirname } from 'node:path';
 import { canonicalContext, type EncryptionContext } from '../envelope/context.js';
 import { DATA_KEY_BYTES } from '../envelope/cipher.js';
 import { KeyServiceError, SetupRequiredError, StoreError } from '../errors.js';
 import type { DataKey, KeyService } from './key-service.js';
-import { closeAsync, fstatAsync, openAsync, readFileAsync } from '../util/fs-async.js';
+import { closeAsync, fstatAsync, openAsync, readAsync } from '../util/fs-async.js';
+import { PrivateDirectory, ownerProblem } from '../util/private-files.js';
 import { errnoCode } from '../util/system.js';
 
 /**
@@ -58,7 +60,9 @@ export async function createMasterKey(path: string): Promise<boolean> {
   return true;
 }
 
-async function readMasterKey(path: string): Promise<Buffer> {
+async function readMasterKey(path: string, directory: PrivateDirectory): Promise<Buffer> {
+  const unsafe = await directory.problem();
+  if (unsafe !== undefined) throw new KeyServiceError('access-denied', unsafe);
   let fd: number;
   try {
     fd = await openAsync(path, 'r');
@@ -68,14 +72,12 @@ async function readMasterKey(path: string): Promise<Buffer> {
         `no local master key at ${path} — run \`credexec setup --backend local\``,
       );
     }
-    throw new KeyServiceError(
-      'unavailable',
-      `cannot read master key ${path}: ${errnoCode(error) ?? String(error)}`,
-      { cause: error },
-    );
+    throw unreadable(path, error);
   }
   try {
     const stat = await fstatAsync(fd);
+    const foreign = ownerProblem('master key', path, stat);
+    if (foreign !== undefined) throw new KeyServiceError('access-denied', foreign);
     if ((stat.mode & 0o077) !== 0) {
       const mode = (stat.mode & 0o777).toString(8).padStart(4, '0');
       throw new KeyServiceError(
@@ -83,13 +85,19 @@ async function readMasterKey(path: string): Promise<Buffer> {
         `master key ${path} is accessible to group or others (mode ${mode}); refusing to use it — run \`chmod 600 ${path}\``,
       );
     }
-    const key = await readFileAsync(fd);
-    if (key.length !== MASTER_KEY_BYTES) {
+    if (stat.size !== MASTER_KEY_BYTES) throw corrupt(path, stat.size);
+    // Read into a buffer of our own (not from Node's shared pool): the one copy, zeroed on close.
+    const key = Buffer.alloc(MASTER_KEY_BYTES);
+    let bytesRead: number;
+    try {
+      ({ bytesRead } = await readAsync(fd, key, 0, MASTER_KEY_BYTES, 0));
+    } catch (error: unknown) {
       key.fill(0);
-      throw new KeyServiceError(
-        'unavailable',
-        `master key ${path} is corrupt: expected ${MASTER_KEY_BYTES} bytes, found ${key.length}`,
-      );
+      throw unreadable(path, error);
+    }
+    if (bytesRead !== MASTER_KEY_BYTES) {
+      key.fill(0);
+      throw corrupt(path, bytesRead);
     }
     return key;
   } finally {
@@ -97,23 +105,61 @@ async function readMasterKey(path: string): Promise<Buffer> {
   }
 }
 
+function unreadable(path: string, error: unknown): KeyServiceError {
+  return new KeyServiceError(
+    'unavailable',
+    `cannot read master key ${path}: ${errnoCode(error) ?? String(error)}`,
+    { cause: error },
+  );
+}
+
+function corrupt(path: string, found: number): KeyServiceError {
+  return new KeyServiceError(
+    'unavailable',
+    `master key ${path} is corrupt: expected ${MASTER_KEY_BYTES} bytes, found ${found}`,
+  );
+}
+
+export interface LocalKeyringOptions {
+  /** The directory check, shared with the store by the local backend; default: the key's. */
+  readonly directory?: PrivateDirectory;
+}
+
 export class LocalKeyring implements KeyService {
   readonly description: string;
   readonly #path: string;
+  readonly #directory: PrivateDirectory;
   #key: Promise<Buffer> | undefined;
 
-  constructor(masterKeyPath: string) {
+  constructor(masterKeyPath: string, options: LocalKeyringOptions = {}) {
     this.#path = masterKeyPath;
+    this.#directory = options.directory ?? new PrivateDirectory(dirname(masterKeyPath));
     this.description = `local master key ${masterKeyPath}`;
   }
 
-  // Read once per process; a failed read is retried on the next call.
+  // Read once, kept until close(); a failed read is retried on the next call.
   #masterKey(): Promise<Buffer> {
-    this.#key ??= readMasterKey(this.#path).catch((error: unknown) => {
-      this.#key = undefined;
-      throw error;
-    });
+    if (this.#key === undefined) {
+      const key = readMasterKey(this.#path, this.#directory);
+      this.#key = key;
+      key.catch(() => {
+        if (this.#key === key) this.#key = undefined;
+      });
+    }
     return this.#key;
+  }
+
+  /**
+   * Zero the cached master key; a later use reads the file again. Callers already waiting for
+   * the key get it first: their continuations were queued before the zeroing.
+   */
+  close(): void {
+    const key = this.#key;
+    this.#key = undefined;
+    key?.then(
+      (buffer) => buffer.fill(0),
+      () => undefined,
+    );
   }
 
   async generateDataKey(keyId: string, context: EncryptionContext): Promise<DataKey> {

@@ -4,11 +4,20 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { StoreError } from '../errors.js';
 import type { Environment } from './child-env.js';
-import { lstatAsync, readdirAsync, rmAsync } from '../util/fs-async.js';
-import { processIsAlive } from '../util/system.js';
+import { lstatAsync, readdirAsync, rmAsync, rmdirAsync } from '../util/fs-async.js';
+import { listenOwnerSocket, probeOwnerSocket, type OwnerSocket } from '../util/owner-socket.js';
 
-/** `credexec-<pid>-<random>`: the pid lets the next run tell a leftover from a live run. */
-const DIR_PATTERN = /^credexec-(\d+)-[0-9a-f]{16}$/;
+/** `credexec-<pid>-<random>`; the pid is for people: runs in other PID namespaces share it. */
+const DIR_PATTERN = /^credexec-\d+-[0-9a-f]{16}$/;
+
+/**
+ * The run's owner socket in its directory (../util/owner-socket.ts): listening before any secret
+ * file is written, for as long as the directory exists. Variable names never start with a dot.
+ */
+export const OWNER_SOCKET = '.owner';
+
+/** An empty directory without an owner socket is a run killed between mkdir and listen. */
+const EMPTY_DIR_GRACE_MS = 60_000;
 
 function isDirectory(path: string): boolean {
   try {
@@ -29,36 +38,43 @@ export function secretFilesBase(
   return tmpdir();
 }
 
+async function sweepOne(path: string, uid: number | undefined): Promise<boolean> {
+  const stat = await lstatAsync(path);
+  if (!stat.isDirectory() || (uid !== undefined && stat.uid !== uid)) return false;
+  const owner = await probeOwnerSocket(join(path, OWNER_SOCKET));
+  if (owner === 'gone') {
+    await rmAsync(path, { recursive: true, force: true });
+    return true;
+  }
+  if (owner === 'absent' && Date.now() - stat.mtimeMs > EMPTY_DIR_GRACE_MS) {
+    await rmdirAsync(path); // fails unless empty: files without an owner socket are never removed
+    return true;
+  }
+  return false;
+}
+
 /**
  * Remove directories left by runs that were killed before they could clean up: only ours (same
- * uid), and only when their pid no longer exists. Best effort; never fails the launch.
+ * uid, real directories), and only when their owner is provably gone — its socket refuses
+ * connections. A pid would not do: runs in other PID namespaces sharing this directory
+ * (containers, `unshare -p`) would look dead. Best effort; never fails the launch.
  */
-export async function sweepStaleSecretDirs(
-  base: string,
-  alive: (pid: number) => boolean = processIsAlive,
-): Promise<string[]> {
-  const swept: string[] = [];
+export async function sweepStaleSecretDirs(base: string): Promise<string[]> {
   let names: string[];
   try {
     names = await readdirAsync(base);
   } catch {
-    return swept;
+    return [];
   }
   const uid = process.getuid?.();
-  for (const name of names) {
-    const pid = Number(DIR_PATTERN.exec(name)?.[1]);
-    if (!Number.isInteger(pid) || pid === process.pid || alive(pid)) continue;
-    const path = join(base, name);
-    try {
-      const stat = await lstatAsync(path);
-      if (!stat.isDirectory() || (uid !== undefined && stat.uid !== uid)) continue;
-      await rmAsync(path, { recursive: true, force: true });
-      swept.push(path);
-    } catch {
+  const paths = names.filter((name) => DIR_PATTERN.test(name)).map((name) => join(base, name));
+  const swept = await Promise.all(
+    paths.map((path) =>
       // Another credexec may be sweeping the same directory.
-    }
-  }
-  return swept;
+      sweepOne(path, uid).catch(() => false),
+    ),
+  );
+  return paths.filter((_, index) => swept[index]);
 }
 
 /** One run's private directory of secret files; `remove()` is synchronous so signal paths can use it. */
@@ -66,6 +82,8 @@ export class SecretFiles {
   readonly #dir: string;
   #created = false;
   #removed = false;
+  #ready: Promise<void> | undefined;
+  #owner: OwnerSocket | undefined;
 
   constructor(base: string, pid: number = process.pid) {
     this.#dir = join(base, `credexec-${pid}-${randomBytes(8).toString('hex')}`);
@@ -78,12 +96,9 @@ export class SecretFiles {
   /** Write one value to a new 0600 file and return its path. */
   async write(variable: string, value: Uint8Array): Promise<string> {
     // After remove() (a signal arrived), late writers must not leave a file behind.
-    if (this.#removed) throw new StoreError(`secret files in ${this.#dir} were already removed`);
-    if (!this.#created) {
-      // mkdir fails if it exists, so a planted directory or symlink is never reused.
-      mkdirSync(this.#dir, { mode: 0o700 });
-      this.#created = true;
-    }
+    this.#checkNotRemoved();
+    await (this.#ready ??= this.#create());
+    this.#checkNotRemoved();
     const path = join(this.#dir, variable);
     let handle: fs.FileHandle;
     try {
@@ -105,9 +120,30 @@ export class SecretFiles {
     return path;
   }
 
+  #checkNotRemoved(): void {
+    if (this.#removed) throw new StoreError(`secret files in ${this.#dir} were already removed`);
+  }
+
+  async #create(): Promise<void> {
+    // mkdir fails if it exists, so a planted directory or symlink is never reused.
+    mkdirSync(this.#dir, { mode: 0o700 });
+    this.#created = true;
+    try {
+      const owner = await listenOwnerSocket(join(this.#dir, OWNER_SOCKET));
+      if (this.#removed) owner.close();
+      else this.#owner = owner;
+    } catch {
+      // Without its owner socket the directory is never swept while it holds files: it is still
+      // removed when the run ends; only a SIGKILLed run would leave it behind.
+    }
+  }
+
   remove(): void {
     const created = this.#created && !this.#removed;
     this.#removed = true;
+    // Closing first removes the socket: the files left for an instant look owned, never dead.
+    this.#owner?.close();
+    this.#owner = undefined;
     if (!created) return;
     rmSync(this.#dir, { recursive: true, force: true });
   }

@@ -17,18 +17,30 @@ import {
   type CredentialRef,
   type WireAttributeMap,
 } from './item.js';
-import { readFileAsync } from '../util/fs-async.js';
-import { describeErrno, errnoCode, processIsAlive, sleep } from '../util/system.js';
+import { acquireLock, type HeldLock } from '../util/directory-lock.js';
+import { closeAsync, fstatAsync, openAsync, readFileAsync } from '../util/fs-async.js';
+import { PrivateDirectory, ownerProblem, writableProblem } from '../util/private-files.js';
+import { describeErrno, errnoCode } from '../util/system.js';
 
 /**
  * The local backend's store: one JSON file of credstash-shaped items (DynamoDB JSON, so the items
  * could be loaded into a credstash table as they are). Readers see whole files only: every write
  * goes to a 0600 temp file that is fsynced and renamed over the store. Writers serialise on a lock
- * file, so concurrent `put -a` processes never lose an item.
+ * that dies with its holder (../util/directory-lock.ts), so concurrent `put -a` processes never
+ * lose an item and a killed writer never blocks the next one.
  */
 const FORMAT = 'credexec-local-store';
 const FORMAT_VERSION = 1;
 const LOCK_TIMEOUT_MS = 15_000;
+
+export interface LocalFileStoreOptions {
+  /** How long a writer waits for a live holder of the lock; default 15 s. */
+  readonly lockTimeoutMs?: number;
+  /** The directory check, shared with the keyring by the local backend; default: the store's. */
+  readonly directory?: PrivateDirectory;
+}
+
+const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 interface StoreFile {
   format: typeof FORMAT;
@@ -40,10 +52,17 @@ export class LocalFileStore implements CredentialStore {
   readonly description: string;
   readonly #path: string;
   readonly #lockPath: string;
+  readonly #lockTimeoutMs: number;
+  readonly #directory: PrivateDirectory;
+  /** `.<store>.<pid>.<8 hex>.tmp`: the temp files #writeAtomically makes, and only those. */
+  readonly #tempName: RegExp;
 
-  constructor(path: string) {
+  constructor(path: string, options: LocalFileStoreOptions = {}) {
     this.#path = path;
     this.#lockPath = `${path}.lock`;
+    this.#lockTimeoutMs = options.lockTimeoutMs ?? LOCK_TIMEOUT_MS;
+    this.#directory = options.directory ?? new PrivateDirectory(dirname(path));
+    this.#tempName = new RegExp(`^\\.${escape(basename(path))}\\.\\d+\\.[0-9a-f]{8}\\.tmp$`);
     this.description = `store file ${path}`;
   }
 
@@ -121,20 +140,41 @@ export class LocalFileStore implements CredentialStore {
   }
 
   async #read(): Promise<Map<string, CredentialItem>> {
-    let text: string;
+    const unsafe = await this.#directory.problem();
+    if (unsafe !== undefined) throw new StoreError(unsafe);
+    let fd: number;
     try {
-      text = await readFileAsync(this.#path, 'utf8');
+      fd = await openAsync(this.#path, 'r');
     } catch (error: unknown) {
       if (errnoCode(error) === 'ENOENT') {
         throw new SetupRequiredError(
           `no ${this.description} — run \`credexec setup --backend local\``,
         );
       }
-      throw new StoreError(`cannot read ${this.description}: ${describeErrno(error)}`, {
-        cause: error,
-      });
+      throw this.#readError(error);
+    }
+    let text: string;
+    try {
+      const stat = await fstatAsync(fd);
+      // open() succeeds on a directory; reading it would say nothing useful.
+      if (stat.isDirectory()) throw Object.assign(new Error('EISDIR'), { code: 'EISDIR' });
+      const problem =
+        ownerProblem('store file', this.#path, stat) ??
+        writableProblem('store file', this.#path, stat);
+      if (problem !== undefined) throw new StoreError(problem);
+      text = await readFileAsync(fd, 'utf8');
+    } catch (error: unknown) {
+      throw error instanceof StoreError ? error : this.#readError(error);
+    } finally {
+      await closeAsync(fd);
     }
     return this.#parse(text);
+  }
+
+  #readError(error: unknown): StoreError {
+    return new StoreError(`cannot read ${this.description}: ${describeErrno(error)}`, {
+      cause: error,
+    });
   }
 
   #parse(text: string): Map<string, CredentialItem> {
@@ -176,7 +216,7 @@ export class LocalFileStore implements CredentialStore {
 
   /** Read-modify-write under the lock; `change` returns false when there is nothing to write. */
   async #update(change: (items: Map<string, CredentialItem>) => boolean): Promise<void> {
-    await this.#withLock(async () => {
+    await this.#withLock(async (lock) => {
       const items = await this.#read();
       if (!change(items)) return;
       const file: StoreFile = {
@@ -184,11 +224,11 @@ export class LocalFileStore implements CredentialStore {
         formatVersion: FORMAT_VERSION,
         items: [...items.values()].map((item) => attributesToWire(itemToAttributes(item))),
       };
-      await this.#writeAtomically(`${JSON.stringify(file, null, 1)}\n`);
+      await this.#writeAtomically(`${JSON.stringify(file, null, 1)}\n`, lock);
     });
   }
 
-  async #writeAtomically(text: string): Promise<void> {
+  async #writeAtomically(text: string, lock: HeldLock): Promise<void> {
     const temp = join(
       dirname(this.#path),
       `.${basename(this.#path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`,
@@ -205,9 +245,16 @@ export class LocalFileStore implements CredentialStore {
       } finally {
         await handle.close();
       }
+      // Nobody takes the lock from a live holder; only a hand deleting it could have.
+      if (!(await lock.stillHeld())) {
+        throw new StoreError(
+          `cannot write ${this.description}: its lock ${this.#lockPath} was removed meanwhile; it was left untouched`,
+        );
+      }
       await fs.rename(temp, this.#path);
     } catch (error: unknown) {
       await fs.rm(temp, { force: true });
+      if (error instanceof StoreError) throw error;
       throw new StoreError(
         `cannot write ${this.description}: ${describeErrno(error)}; it was left untouched`,
         { cause: error },
@@ -222,77 +269,31 @@ export class LocalFileStore implements CredentialStore {
     }
   }
 
-  async #withLock<T>(work: () => Promise<T>): Promise<T> {
-    const deadline = Date.now() + LOCK_TIMEOUT_MS;
-    let delay = 2;
-    for (;;) {
-      try {
-        const handle = await fs.open(
-          this.#lockPath,
-          constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL,
-          0o600,
-        );
-        try {
-          await handle.writeFile(String(process.pid));
-        } finally {
-          await handle.close();
-        }
-        break;
-      } catch (error: unknown) {
-        if (errnoCode(error) === 'ENOENT') {
-          throw new SetupRequiredError(
-            `no directory for ${this.description} — run \`credexec setup --backend local\``,
-          );
-        }
-        if (errnoCode(error) !== 'EEXIST') {
-          throw new StoreError(`cannot lock ${this.description}: ${describeErrno(error)}`, {
-            cause: error,
-          });
-        }
-      }
-      await this.#breakStaleLock();
-      if (Date.now() > deadline) {
-        throw new StoreError(
-          `timed out waiting for the lock ${this.#lockPath}; if no credexec is running, delete it`,
+  async #withLock<T>(work: (lock: HeldLock) => Promise<T>): Promise<T> {
+    let lock;
+    try {
+      lock = await acquireLock(this.#lockPath, { timeoutMs: this.#lockTimeoutMs });
+    } catch (error: unknown) {
+      if (errnoCode(error) === 'ENOENT') {
+        throw new SetupRequiredError(
+          `no directory for ${this.description} — run \`credexec setup --backend local\``,
         );
       }
-      await sleep(delay + Math.random() * delay);
-      delay = Math.min(delay * 2, 50);
+      throw new StoreError(`cannot lock ${this.description}: ${describeErrno(error)}`, {
+        cause: error,
+      });
+    }
+    if (lock === undefined) {
+      throw new StoreError(
+        `timed out waiting for the lock ${this.#lockPath}; if no credexec is running, delete it`,
+      );
     }
     try {
-      return await work();
+      // Temp files of writers killed mid-write: only a lock holder writes one, so none is live.
+      await lock.sweep((name) => this.#tempName.test(name));
+      return await work(lock);
     } finally {
-      await fs.rm(this.#lockPath, { force: true });
+      await lock.release();
     }
-  }
-
-  // A lock whose owner died (kill -9 mid-write) would block everyone forever. Two writers may
-  // judge the same lock stale: the lock is renamed aside (only one rename wins) and, should a
-  // fresh lock have been taken meanwhile, that one is linked back instead of being broken.
-  async #breakStaleLock(): Promise<void> {
-    const owner = await readLockOwner(this.#lockPath);
-    if (owner === undefined || processIsAlive(owner)) return;
-    const aside = `${this.#lockPath}.stale.${process.pid}.${randomBytes(4).toString('hex')}`;
-    try {
-      await fs.rename(this.#lockPath, aside);
-    } catch {
-      return; // someone else broke or released it first
-    }
-    try {
-      if ((await readLockOwner(aside)) !== owner) await fs.link(aside, this.#lockPath);
-    } catch {
-      // The path was taken again already; the lock we moved was released by then.
-    } finally {
-      await fs.rm(aside, { force: true });
-    }
-  }
-}
-
-async function readLockOwner(path: string): Promise<number | undefined> {
-  try {
-    const owner = Number.parseInt(await fs.readFile(path, 'utf8'), 10);
-    return Number.isInteger(owner) && owner > 0 ? owner : undefined;
-  } catch {
-    return undefined; // released meanwhile, or still being written: try again later
   }
 }

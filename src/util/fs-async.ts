@@ -1,4 +1,4 @@
-import { close, fstat, lstat, open, readFile, readdir, rm } from 'node:fs';
+import { close, fstat, lstat, open, read, readFile, readdir, rm, rmdir, stat } from 'node:fs';
 import { promisify } from 'node:util';
 
 /**
@@ -14,3 +14,6 @@ export const closeAsync = promisify(close);
 export const readdirAsync = promisify(readdir);
 export const lstatAsync = promisify(lstat);
 export const rmAsync = promisify(rm);
+export const rmdirAsync = promisify(rmdir);
+export const statAsync = promisify(stat);
+export const readAsync = promisify(read);

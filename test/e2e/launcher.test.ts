@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, utimesSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import test from 'ava';
@@ -381,10 +381,13 @@ test('a canary value never appears in credexec output, ps arguments or debug out
   });
 });
 
-test('secret directories left by a killed run are swept at the next start', async (t) => {
+// A run killed with SIGKILL while its command runs: test/e2e/secret-files-sweep.test.ts.
+test('an empty secret directory of a run killed before it could listen is swept once it is old', async (t) => {
   await withWorld(async (world) => {
     const stale = join(world.runtimeDir, 'credexec-999999999-0123456789abcdef');
     mkdirSync(stale);
+    const anHourAgo = Date.now() / 1000 - 3600;
+    utimesSync(stale, anHourAgo, anHourAgo);
     world.manifest('credexec.env', '');
     const result = await runLauncherCli(world, ['--', 'true']);
     t.is(result.exitCode, 0, result.stderr);

@@ -1,4 +1,12 @@
-import { chmodSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  chownSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test from 'ava';
@@ -98,3 +106,102 @@ test('a master key open to group or others, or of the wrong length, is refused a
     t.is(short.message, `master key ${path} is corrupt: expected 32 bytes, found 31`);
   });
 });
+
+test('a master key owned by another user is refused, naming the fix; a root-owned one is used', async (t) => {
+  await withKeys(async (dir) => {
+    const path = join(dir, 'master.key');
+    await createMasterKey(path);
+    chownSync(path, 65534, 65534);
+    const foreign = await t.throwsAsync(new LocalKeyring(path).generateDataKey(LOCAL_KEY_ID, {}), {
+      instanceOf: KeyServiceError,
+    });
+    t.is(foreign.reason, 'access-denied');
+    t.is(
+      foreign.message,
+      `master key ${path} is owned by uid 65534, not by you (uid 0); refusing to use it — run \`chown 0 ${path}\` if you trust it`,
+    );
+    chownSync(path, 0, 0);
+    await t.notThrowsAsync(new LocalKeyring(path).generateDataKey(LOCAL_KEY_ID, {}));
+  });
+});
+
+test('a master key in a directory that group or others can write to is refused, naming the fix', async (t) => {
+  await withKeys(async (dir) => {
+    const path = join(dir, 'master.key');
+    await createMasterKey(path);
+    chmodSync(dir, 0o777);
+    const open = await t.throwsAsync(new LocalKeyring(path).generateDataKey(LOCAL_KEY_ID, {}), {
+      instanceOf: KeyServiceError,
+    });
+    t.is(open.reason, 'access-denied');
+    t.is(
+      open.message,
+      `local directory ${dir} is writable by group or others (mode 0777); refusing to use it — run \`chmod go-w ${dir}\``,
+    );
+    chmodSync(dir, 0o700);
+    chownSync(dir, 65534, 65534);
+    await t.throwsAsync(new LocalKeyring(path).generateDataKey(LOCAL_KEY_ID, {}), {
+      instanceOf: KeyServiceError,
+      message: `local directory ${dir} is owned by uid 65534, not by you (uid 0); refusing to use it — run \`chown 0 ${dir}\` if you trust it`,
+    });
+  });
+});
+
+/** Records every 32-byte buffer zeroed with fill(0) while it still held `key`. */
+function watchZeroing(key: Buffer): { zeroed: Buffer[]; stop: () => void } {
+  const zeroed: Buffer[] = [];
+  const original = Buffer.prototype.fill;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- fill has many overloads
+  Buffer.prototype.fill = function (this: Buffer, ...args: any[]) {
+    if (args[0] === 0 && this.length === key.length && this.equals(key)) zeroed.push(this);
+    return original.apply(this, args as Parameters<typeof original>);
+  };
+  return { zeroed, stop: () => (Buffer.prototype.fill = original) };
+}
+
+// Serial: these two patch Buffer.prototype.fill, which concurrent tests would tangle.
+test.serial('close() zeroes the cached master key, and a later use reads it again', async (t) => {
+  await withKeys(async (dir) => {
+    const path = join(dir, 'master.key');
+    await createMasterKey(path);
+    const key = readFileSync(path);
+    const keys = new LocalKeyring(path);
+    const watch = watchZeroing(key);
+    t.teardown(watch.stop);
+    const { ciphertextBlob } = await keys.generateDataKey(LOCAL_KEY_ID, {});
+    t.deepEqual(watch.zeroed, []);
+    keys.close();
+    await new Promise((resolve) => setImmediate(resolve));
+    watch.stop();
+    t.is(watch.zeroed.length, 1);
+    t.true(watch.zeroed[0]!.equals(Buffer.alloc(32)));
+    // The next use reads the file again: a different key there is noticed.
+    await createMasterKey(join(dir, 'other.key'));
+    writeFileSync(path, readFileSync(join(dir, 'other.key')));
+    await t.throwsAsync(keys.decrypt(ciphertextBlob, {}), { message: /different master key/ });
+  });
+});
+
+test.serial(
+  'close() while the key is still being read zeroes it once the callers that were waiting used it',
+  async (t) => {
+    await withKeys(async (dir) => {
+      const path = join(dir, 'master.key');
+      await createMasterKey(path);
+      const key = readFileSync(path);
+      const keys = new LocalKeyring(path);
+      const watch = watchZeroing(key);
+      t.teardown(watch.stop);
+      const pending = keys.generateDataKey(LOCAL_KEY_ID, { app: 'web' });
+      keys.close();
+      const { plaintext, ciphertextBlob } = await pending;
+      await new Promise((resolve) => setImmediate(resolve));
+      watch.stop();
+      t.is(watch.zeroed.length, 1);
+      t.deepEqual(
+        Buffer.from(await keys.decrypt(ciphertextBlob, { app: 'web' })),
+        Buffer.from(plaintext),
+      );
+    });
+  },
+);

@@ -1,4 +1,18 @@
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import {
+  chmodSync,
+  chownSync,
+  closeSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readdirSync,
+  rmSync,
+  unlinkSync,
+  utimesSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test from 'ava';
@@ -6,6 +20,7 @@ import fc from 'fast-check';
 import { StoreError, VersionExistsError } from '../../src/errors.js';
 import { LocalFileStore } from '../../src/stores/local-file.js';
 import { nearlyValidWireItems, wireAttributeMaps } from '../support/item-arbitraries.js';
+import { REPO_ROOT } from '../support/vectors.js';
 
 const item = (version: string) => ({
   name: 'n',
@@ -16,10 +31,14 @@ const item = (version: string) => ({
   digest: 'SHA256',
 });
 
+const V1 = '0000000000000000001';
+const STORE = 'credential-store.json';
+const HOLDER = join(REPO_ROOT, 'test', 'support', 'store-lock-holder.ts');
+
 async function withStore(run: (store: LocalFileStore, dir: string) => Promise<void>) {
   const dir = mkdtempSync(join(tmpdir(), 'credexec-store-'));
   try {
-    const store = new LocalFileStore(join(dir, 'credential-store.json'));
+    const store = new LocalFileStore(join(dir, STORE));
     await store.setup({});
     await run(store, dir);
   } finally {
@@ -27,40 +46,135 @@ async function withStore(run: (store: LocalFileStore, dir: string) => Promise<vo
   }
 }
 
+/** Backdate a file, as a leftover of an old crash would be. */
+function makeOld(path: string): void {
+  const anHourAgo = Date.now() / 1000 - 3600;
+  utimesSync(path, anHourAgo, anHourAgo);
+}
+
+/** A real process that took the store's lock through a put and is now blocked inside it. */
+async function startLockHolder(storePath: string): Promise<ChildProcess> {
+  const child = spawn(process.execPath, ['--import', 'tsx', HOLDER, storePath], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  await new Promise<void>((resolve, reject) => {
+    let out = '';
+    child.stdout!.on('data', (chunk: Buffer) => {
+      out += chunk.toString('utf8');
+      if (out.includes('locked\n')) resolve();
+    });
+    child.on('exit', (code, signal) => reject(new Error(`holder ended: ${code ?? signal}`)));
+  });
+  return child;
+}
+
+function killAndWait(child: ChildProcess): Promise<void> {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) return resolve();
+    child.once('exit', () => resolve());
+    child.kill('SIGKILL');
+  });
+}
+
 test('writes leave no temp or lock files behind', async (t) => {
   await withStore(async (store, dir) => {
-    await store.put(item('0000000000000000001'));
-    await store.delete({ name: 'n', version: '0000000000000000001' });
-    t.deepEqual(readdirSync(dir), ['credential-store.json']);
+    await store.put(item(V1));
+    await store.delete({ name: 'n', version: V1 });
+    t.deepEqual(readdirSync(dir), [STORE]);
   });
 });
 
-test('a lock left by a dead process is broken, so writers do not hang', async (t) => {
+test('an old pid lock left by a dead process is broken, so writers do not hang', async (t) => {
   await withStore(async (store, dir) => {
-    writeFileSync(join(dir, 'credential-store.json.lock'), '999999999');
-    await store.put(item('0000000000000000001'));
-    t.is((await store.getLatest('n'))?.version, '0000000000000000001');
+    writeFileSync(join(dir, `${STORE}.lock`), '999999999');
+    makeOld(join(dir, `${STORE}.lock`));
+    await store.put(item(V1));
+    t.is((await store.getLatest('n'))?.version, V1);
+    t.deepEqual(readdirSync(dir), [STORE]);
+  });
+});
+
+test('an empty lock file (a writer killed or out of space before it wrote its pid) does not wedge writers', async (t) => {
+  await withStore(async (store, dir) => {
+    writeFileSync(join(dir, `${STORE}.lock`), '');
+    makeOld(join(dir, `${STORE}.lock`));
+    await store.put(item(V1));
+    t.is((await store.getLatest('n'))?.version, V1);
+    t.deepEqual(readdirSync(dir), [STORE]);
+  });
+});
+
+test('a garbled lock file does not wedge writers', async (t) => {
+  await withStore(async (store, dir) => {
+    writeFileSync(join(dir, `${STORE}.lock`), '\u0000\u0000garbage 12 x');
+    makeOld(join(dir, `${STORE}.lock`));
+    await store.delete({ name: 'n', version: V1 });
+    await store.put(item(V1));
+    t.deepEqual(readdirSync(dir), [STORE]);
+  });
+});
+
+test('a fresh lock file that is not a lock socket is waited on for a few seconds, then broken', async (t) => {
+  await withStore(async (store, dir) => {
+    writeFileSync(join(dir, `${STORE}.lock`), 'garbage');
+    const started = Date.now();
+    await store.put(item(V1));
+    const waited = Date.now() - started;
+    t.true(waited >= 4_000, `waited ${waited} ms`);
+    t.true(waited < 14_000, `waited ${waited} ms`);
+    t.deepEqual(readdirSync(dir), [STORE]);
+  });
+});
+
+test('a lock whose holder was SIGKILLed is broken at once', async (t) => {
+  await withStore(async (store, dir) => {
+    const holder = await startLockHolder(join(dir, STORE));
+    await killAndWait(holder);
+    const started = Date.now();
+    await store.put(item(V1));
+    t.true(Date.now() - started < 5_000, `took ${Date.now() - started} ms`);
+    t.is(await store.getLatest('held'), undefined);
+    t.is((await store.getLatest('n'))?.version, V1);
+    t.deepEqual(readdirSync(dir), [STORE]);
+  });
+});
+
+test('a lock held by a live but stopped process is never broken: the writer times out', async (t) => {
+  await withStore(async (_store, dir) => {
+    const path = join(dir, STORE);
+    const holder = await startLockHolder(path);
+    t.teardown(() => killAndWait(holder));
+    holder.kill('SIGSTOP');
+    const store = new LocalFileStore(path, { lockTimeoutMs: 2_000 });
+    await t.throwsAsync(store.put(item(V1)), {
+      instanceOf: StoreError,
+      message: `timed out waiting for the lock ${path}.lock; if no credexec is running, delete it`,
+    });
+    t.is(await store.getLatest('n'), undefined);
+    await killAndWait(holder);
+    await store.put(item(V1));
+    t.deepEqual(readdirSync(dir), [STORE]);
   });
 });
 
 test('a put of an existing version is refused and the store is unchanged', async (t) => {
   await withStore(async (store) => {
-    await store.put(item('0000000000000000001'));
-    await t.throwsAsync(store.put({ ...item('0000000000000000001'), hmac: 'cd' }), {
+    await store.put(item(V1));
+    await t.throwsAsync(store.put({ ...item(V1), hmac: 'cd' }), {
       instanceOf: VersionExistsError,
     });
-    t.is((await store.get({ name: 'n', version: '0000000000000000001' }))?.hmac, 'ab');
+    t.is((await store.get({ name: 'n', version: V1 }))?.hmac, 'ab');
   });
 });
 
 test('latest, versions, getMany and scan agree', async (t) => {
   await withStore(async (store) => {
-    for (const version of ['0000000000000000002', '0000000000000000010', '0000000000000000001'])
+    for (const version of ['0000000000000000002', '0000000000000000010', V1])
       await store.put(item(version));
     t.is((await store.getLatest('n'))?.version, '0000000000000000010');
     t.deepEqual(
       (await store.versions('n')).map((ref) => ref.version),
-      ['0000000000000000001', '0000000000000000002', '0000000000000000010'],
+      [V1, '0000000000000000002', '0000000000000000010'],
     );
     t.is(
       (
@@ -78,15 +192,16 @@ test('latest, versions, getMany and scan agree', async (t) => {
 
 test('writers racing to break one stale lock still never lose an item', async (t) => {
   await withStore(async (_store, dir) => {
-    const path = join(dir, 'credential-store.json');
+    const path = join(dir, STORE);
     writeFileSync(`${path}.lock`, '999999999');
+    makeOld(`${path}.lock`);
     const versions = Array.from({ length: 20 }, (_, index) => String(index + 1).padStart(19, '0'));
     await Promise.all(versions.map((version) => new LocalFileStore(path).put(item(version))));
     t.deepEqual(
       (await new LocalFileStore(path).versions('n')).map((ref) => ref.version),
       versions,
     );
-    t.deepEqual(readdirSync(dir), ['credential-store.json']);
+    t.deepEqual(readdirSync(dir), [STORE]);
   });
 });
 
@@ -133,3 +248,181 @@ test('a corrupt item in the store file names the item and the problem', async (t
     );
   });
 });
+
+test('writers racing to break the lock of a SIGKILLed holder never lose an item', async (t) => {
+  await withStore(async (_store, dir) => {
+    const path = join(dir, STORE);
+    await killAndWait(await startLockHolder(path));
+    const versions = Array.from({ length: 20 }, (_, index) => String(index + 1).padStart(19, '0'));
+    await Promise.all(versions.map((version) => new LocalFileStore(path).put(item(version))));
+    t.deepEqual(
+      (await new LocalFileStore(path).versions('n')).map((ref) => ref.version),
+      versions,
+    );
+    t.deepEqual(readdirSync(dir), [STORE]);
+  });
+});
+
+test('temp files of writers that were killed are removed by the next writer, and only those', async (t) => {
+  await withStore(async (store, dir) => {
+    const orphans = [`.${STORE}.12345.0123abcd.tmp`, `.${STORE}.999999999.ffffffff.tmp`];
+    const kept = [`.${STORE}.notes.tmp`, `.other.json.12345.0123abcd.tmp`, `${STORE}.bak`];
+    for (const name of [...orphans, ...kept]) writeFileSync(join(dir, name), '{"partial');
+    await store.put(item(V1));
+    t.deepEqual(readdirSync(dir).sort(), [...kept, STORE].sort());
+    t.is((await store.getLatest('n'))?.version, V1);
+  });
+});
+
+test('a store file owned by another user is refused, naming the fix', async (t) => {
+  await withStore(async (store, dir) => {
+    const path = join(dir, STORE);
+    chownSync(path, 65534, 65534);
+    await t.throwsAsync(store.getLatest('n'), {
+      instanceOf: StoreError,
+      message: `store file ${path} is owned by uid 65534, not by you (uid 0); refusing to use it — run \`chown 0 ${path}\` if you trust it`,
+    });
+    await t.throwsAsync(store.put(item(V1)), { instanceOf: StoreError, message: /uid 65534/ });
+  });
+});
+
+test('a store file that group or others can write is refused, naming the fix', async (t) => {
+  await withStore(async (store, dir) => {
+    const path = join(dir, STORE);
+    chmodSync(path, 0o662);
+    await t.throwsAsync(store.scan(), {
+      instanceOf: StoreError,
+      message: `store file ${path} is writable by group or others (mode 0662); refusing to use it — run \`chmod go-w ${path}\``,
+    });
+  });
+});
+
+test('a store in a directory that group or others can write to is refused, naming the fix', async (t) => {
+  await withStore(async (store, dir) => {
+    chmodSync(dir, 0o777);
+    await t.throwsAsync(store.getLatest('n'), {
+      instanceOf: StoreError,
+      message: `local directory ${dir} is writable by group or others (mode 0777); refusing to use it — run \`chmod go-w ${dir}\``,
+    });
+    await t.throwsAsync(store.put(item(V1)), { instanceOf: StoreError, message: /chmod go-w/ });
+    chmodSync(dir, 0o755);
+    await store.put(item(V1));
+  });
+});
+
+test('root-owned store files are accepted, as OpenSSH does', async (t) => {
+  await withStore(async (store, dir) => {
+    chownSync(join(dir, STORE), 0, 0);
+    await store.put(item(V1));
+    t.is((await store.getLatest('n'))?.version, V1);
+  });
+});
+
+// A tiny tmpfs makes ENOSPC real. Mounting needs root (CAP_SYS_ADMIN); without it these are skipped.
+function mountTinyTmpfs(options: string): { dir: string; unmount: () => void } | undefined {
+  const dir = mkdtempSync(join(tmpdir(), 'credexec-tinyfs-'));
+  const mounted = spawnSync('mount', ['-t', 'tmpfs', '-o', options, 'tmpfs', dir]);
+  if (mounted.status !== 0) {
+    rmSync(dir, { recursive: true, force: true });
+    return undefined;
+  }
+  return {
+    dir,
+    unmount: () => {
+      spawnSync('umount', [dir]);
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+const probe = mountTinyTmpfs('size=64k');
+probe?.unmount();
+const withTmpfs = probe === undefined ? test.skip : test;
+
+/** Fill the file system with one file until it is out of space; returns the filler's path. */
+function fillUp(dir: string): string {
+  const filler = join(dir, 'filler');
+  const fd = openSync(filler, 'w');
+  try {
+    for (;;) writeSync(fd, Buffer.alloc(4096));
+  } catch {
+    // ENOSPC: full.
+  } finally {
+    closeSync(fd);
+  }
+  return filler;
+}
+
+withTmpfs(
+  'a put that runs out of space fails, and the next put after space is freed succeeds at once',
+  async (t) => {
+    const fs = mountTinyTmpfs('size=256k,mode=0700')!;
+    t.teardown(fs.unmount);
+    const dir = join(fs.dir, 'store');
+    mkdirSync(dir, { mode: 0o700 });
+    const path = join(dir, STORE);
+    const store = new LocalFileStore(path);
+    await store.setup({});
+    const filler = fillUp(fs.dir);
+    await t.throwsAsync(store.put(item(V1)), { instanceOf: StoreError, message: /: ENOSPC/ });
+    unlinkSync(filler);
+    const started = Date.now();
+    await store.put(item(V1));
+    t.true(Date.now() - started < 5_000, `took ${Date.now() - started} ms`);
+    t.deepEqual(readdirSync(dir), [STORE]);
+  },
+);
+
+withTmpfs(
+  'a put that runs out of space writing the store says so and leaves nothing behind',
+  async (t) => {
+    const fs = mountTinyTmpfs('size=256k,mode=0700')!;
+    t.teardown(fs.unmount);
+    const dir = join(fs.dir, 'store');
+    mkdirSync(dir, { mode: 0o700 });
+    const path = join(dir, STORE);
+    const store = new LocalFileStore(path);
+    await store.setup({});
+    fillUp(fs.dir);
+    await t.throwsAsync(store.put(item(V1)), {
+      instanceOf: StoreError,
+      message: `cannot write store file ${path}: ENOSPC; it was left untouched`,
+    });
+    t.deepEqual(readdirSync(dir), [STORE]);
+  },
+);
+
+withTmpfs(
+  'running out of inodes half-way through taking the lock leaves nothing behind',
+  async (t) => {
+    const fs = mountTinyTmpfs('size=1m,nr_inodes=40,mode=0700')!;
+    t.teardown(fs.unmount);
+    const dir = join(fs.dir, 'store');
+    mkdirSync(dir, { mode: 0o700 });
+    const path = join(dir, STORE);
+    const store = new LocalFileStore(path);
+    await store.setup({});
+    const fillers: string[] = [];
+    try {
+      for (let index = 0; ; index++) {
+        const filler = join(fs.dir, `f${index}`);
+        writeFileSync(filler, '');
+        fillers.push(filler);
+      }
+    } catch {
+      // ENOSPC: no inode left.
+    }
+    for (const free of [0, 1]) {
+      // With one inode free, taking the lock gets half-way (a directory) before ENOSPC.
+      if (free === 1) unlinkSync(fillers.pop()!);
+      await t.throwsAsync(store.put(item(V1)), {
+        instanceOf: StoreError,
+        message: `cannot lock store file ${path}: ENOSPC`,
+      });
+      t.deepEqual(readdirSync(dir), [STORE]);
+    }
+    for (const filler of fillers.splice(0, 10)) unlinkSync(filler);
+    await store.put(item(V1));
+    t.deepEqual(readdirSync(dir), [STORE]);
+  },
+);
