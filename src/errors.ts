@@ -15,6 +15,7 @@ export type ErrorCode =
   | 'RESOLVE'
   | 'SPAWN'
   | 'NOT_TEXT'
+  | 'SECRET_FILE'
   | 'OUTPUT';
 
 export class CredexecError extends Error {
@@ -213,6 +214,20 @@ export class CredentialStoreError extends CredexecError {
     );
     this.credential = name;
     this.version = version;
+  }
+}
+
+/** A `"file": true` entry's private file could not be created or written (full, read-only…). */
+export class SecretFileError extends CredexecError {
+  readonly variable: string;
+
+  constructor(variable: string, directory: string, reason: string, options?: { cause?: unknown }) {
+    super(
+      'SECRET_FILE',
+      `cannot write the secret file of ${variable} in ${directory}: ${reason}`,
+      options,
+    );
+    this.variable = variable;
   }
 }
 

@@ -37,6 +37,7 @@ export {
   CredentialKeyError,
   StoreError,
   CredentialStoreError,
+  SecretFileError,
   VersionExistsError,
   SetupRequiredError,
   MultipleFailuresError,

@@ -2,7 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { constants, mkdirSync, promises as fs, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { StoreError } from '../errors.js';
+import { SecretFileError } from '../errors.js';
+import { describeErrno } from '../util/system.js';
 import type { Environment } from './child-env.js';
 import { lstatAsync, readdirAsync, rmAsync, rmdirAsync } from '../util/fs-async.js';
 import { listenOwnerSocket, probeOwnerSocket, type OwnerSocket } from '../util/owner-socket.js';
@@ -96,32 +97,32 @@ export class SecretFiles {
   /** Write one value to a new 0600 file and return its path. */
   async write(variable: string, value: Uint8Array): Promise<string> {
     // After remove() (a signal arrived), late writers must not leave a file behind.
-    this.#checkNotRemoved();
-    await (this.#ready ??= this.#create());
-    this.#checkNotRemoved();
+    this.#checkNotRemoved(variable);
     const path = join(this.#dir, variable);
-    let handle: fs.FileHandle;
     try {
-      handle = await fs.open(
+      await (this.#ready ??= this.#create());
+      this.#checkNotRemoved(variable);
+      const handle = await fs.open(
         path,
         constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW,
         0o600,
       );
+      try {
+        await handle.writeFile(value);
+      } finally {
+        await handle.close();
+      }
     } catch (error: unknown) {
-      throw new StoreError(`cannot create secret file for ${variable} in ${this.#dir}`, {
-        cause: error,
-      });
-    }
-    try {
-      await handle.writeFile(value);
-    } finally {
-      await handle.close();
+      if (error instanceof SecretFileError) throw error;
+      // A full or read-only file system, a planted path: named, with the errno, never the value.
+      throw new SecretFileError(variable, this.#dir, describeErrno(error), { cause: error });
     }
     return path;
   }
 
-  #checkNotRemoved(): void {
-    if (this.#removed) throw new StoreError(`secret files in ${this.#dir} were already removed`);
+  #checkNotRemoved(variable: string): void {
+    if (this.#removed)
+      throw new SecretFileError(variable, this.#dir, 'the secret files were already removed');
   }
 
   async #create(): Promise<void> {

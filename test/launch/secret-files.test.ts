@@ -15,6 +15,7 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test from 'ava';
+import { SecretFileError } from '../../src/errors.js';
 import {
   SecretFiles,
   secretFilesBase,
@@ -84,9 +85,25 @@ test('secret files are 0600 in a 0700 directory and removed together', async (t)
   files.remove();
   t.false(existsSync(files.directory));
   await t.throwsAsync(files.write('LATE', Buffer.from('x')), {
-    message: `secret files in ${files.directory} were already removed`,
+    instanceOf: SecretFileError,
+    message: `cannot write the secret file of LATE in ${files.directory}: the secret files were already removed`,
   });
   t.false(existsSync(files.directory));
+});
+
+test('a secret file that cannot be written is a named error: the variable, the directory, the errno', async (t) => {
+  const { base, cleanup } = tempBase();
+  t.teardown(cleanup);
+  // A base that is not a directory stands in for a full or read-only file system.
+  const notADirectory = join(base, 'file');
+  writeFileSync(notADirectory, '');
+  const files = new SecretFiles(notADirectory);
+  const error = await t.throwsAsync(files.write('TLS_KEY', Buffer.from('secret-canary')), {
+    instanceOf: SecretFileError,
+  });
+  t.is(error.message, `cannot write the secret file of TLS_KEY in ${files.directory}: ENOTDIR`);
+  t.is(error.code, 'SECRET_FILE');
+  files.remove();
 });
 
 test("a run's directory holds its owner socket next to its secret files", async (t) => {

@@ -4,6 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { padVersion } from '../../src/envelope/version.js';
 import type { Misbehaviour } from '../support/faulty-endpoint.js';
 import { closedPort } from '../support/faulty-endpoint.js';
+import { killAndWait, startLockHolder } from '../support/lock-holder.js';
 import { PUT, type AwsWorld, type LocalWorld, type LocalWorldOptions } from './fault-worlds.js';
 
 /**
@@ -517,19 +518,20 @@ export const SCENARIOS: readonly Scenario[] = [
   // --- local: the file system fails ---------------------------------------------------------
   ...localFault({
     id: 'local-disk-full',
-    fault: "The store's file system is full (not even the lock fits)",
+    fault:
+      "The store's file system has no free block (the lock, a directory and a socket, still fits)",
     vias: ['put'],
     world: { storeTmpfsKiB: 256 },
     mentions: () => [STORE_FILE, mention('the cause (no space)', /ENOSPC|no space/i)],
     inject: (world) => world.fill(world.storeDir, 0),
   }),
   ...localFault({
-    id: 'local-disk-full-after-lock',
-    fault: "The store's file system has room for the lock, not for the new store file",
+    id: 'local-out-of-inodes',
+    fault: "The store's file system has no free inode (not even the lock fits)",
     vias: ['put'],
     world: { storeTmpfsKiB: 256 },
     mentions: () => [STORE_FILE, mention('the cause (no space)', /ENOSPC|no space/i)],
-    inject: (world) => world.fill(world.storeDir, 1),
+    inject: (world) => world.fillInodes(world.storeDir),
   }),
   ...localFault({
     id: 'local-secret-files-full',
@@ -580,21 +582,31 @@ export const SCENARIOS: readonly Scenario[] = [
   }),
   ...localFault({
     id: 'local-stale-lock',
-    fault: 'A lock left by a writer that was SIGKILLed (its pid is gone)',
+    fault: 'A lock left by a writer that was SIGKILLed while it held it',
     vias: ['launcher', 'put'],
     outcomes: ['succeeds'],
     mentions: () => [],
     async inject(world) {
+      await killAndWait(await startLockHolder(world.storeFile));
+    },
+  }),
+  ...localFault({
+    id: 'local-old-lock',
+    fault: 'A lock file of an older credexec (a pid) whose writer is gone, an hour old',
+    vias: ['put'],
+    outcomes: ['succeeds'],
+    mentions: () => [],
+    async inject(world) {
       writeFileSync(world.lockFile, String(await deadPid()));
+      const anHourAgo = new Date(Date.now() - 3_600_000);
+      utimesSync(world.lockFile, anHourAgo, anHourAgo);
     },
   }),
   ...localFault({
     id: 'local-empty-lock',
-    fault: 'An empty lock file, ten minutes old (a writer killed before it wrote its pid)',
+    fault: 'An empty lock file, ten minutes old (an older writer killed before it wrote its pid)',
     vias: ['put'],
-    slow: true,
-    // Breaking it as stale or timing out with a message that names it are both correct.
-    outcomes: ['fails', 'succeeds'],
+    outcomes: ['succeeds'],
     mentions: () => [mention('the lock file', /credential-store\.json\.lock/)],
     inject(world) {
       writeFileSync(world.lockFile, '');

@@ -92,6 +92,8 @@ export interface LocalWorld extends WorldBase {
   readonly runtimeDir: string;
   /** Fill a tmpfs mounted by the world, leaving `pagesFree` 4 KiB pages. */
   fill(mountPoint: string, pagesFree: number): void;
+  /** Use up every inode of a tmpfs mounted by the world: no new file, directory or socket. */
+  fillInodes(mountPoint: string): void;
   /** Remount a tmpfs mounted by the world read-only. */
   remountReadOnly(mountPoint: string): void;
 }
@@ -195,11 +197,15 @@ export async function createAwsWorld(): Promise<AwsWorld> {
   };
 }
 
+const TMPFS_INODES = 64;
+
 function mountTmpfs(path: string, kib: number): void {
   mkdirSync(path, { recursive: true, mode: 0o700 });
   if (process.getuid?.() !== 0) throw new NotRunnable('needs root to mount a tmpfs');
   try {
-    execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${kib}k,mode=0700`, 'tmpfs', path], {
+    // Few inodes, so that fillInodes takes a moment, not millions of files.
+    const options = `size=${kib}k,nr_inodes=${TMPFS_INODES},mode=0700`;
+    execFileSync('mount', ['-t', 'tmpfs', '-o', options, 'tmpfs', path], {
       stdio: 'pipe',
     });
   } catch (error: unknown) {
@@ -231,6 +237,18 @@ function fillTmpfs(mountPoint: string, pagesFree: number): void {
     ftruncateSync(fd, Math.max(0, size - pagesFree * PAGE));
   } finally {
     closeSync(fd);
+  }
+}
+
+function fillTmpfsInodes(mountPoint: string): void {
+  const dir = join(mountPoint, '.inodes');
+  mkdirSync(dir);
+  for (let index = 0; ; index++) {
+    try {
+      closeSync(openSync(join(dir, String(index)), 'w'));
+    } catch {
+      return; // ENOSPC: no inode left
+    }
   }
 }
 
@@ -284,6 +302,7 @@ export async function createLocalWorld(options: LocalWorldOptions = {}): Promise
       XDG_RUNTIME_DIR: runtimeDir,
     }),
     fill: fillTmpfs,
+    fillInodes: fillTmpfsInodes,
     remountReadOnly(mountPoint) {
       execFileSync('mount', ['-o', 'remount,ro', mountPoint], { stdio: 'pipe' });
     },

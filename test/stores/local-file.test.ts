@@ -1,4 +1,4 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import {
   chmodSync,
   chownSync,
@@ -20,7 +20,7 @@ import fc from 'fast-check';
 import { StoreError, VersionExistsError } from '../../src/errors.js';
 import { LocalFileStore } from '../../src/stores/local-file.js';
 import { nearlyValidWireItems, wireAttributeMaps } from '../support/item-arbitraries.js';
-import { REPO_ROOT } from '../support/vectors.js';
+import { killAndWait, startLockHolder } from '../support/lock-holder.js';
 
 const item = (version: string) => ({
   name: 'n',
@@ -33,8 +33,6 @@ const item = (version: string) => ({
 
 const V1 = '0000000000000000001';
 const STORE = 'credential-store.json';
-const HOLDER = join(REPO_ROOT, 'test', 'support', 'store-lock-holder.ts');
-
 async function withStore(run: (store: LocalFileStore, dir: string) => Promise<void>) {
   const dir = mkdtempSync(join(tmpdir(), 'credexec-store-'));
   try {
@@ -50,30 +48,6 @@ async function withStore(run: (store: LocalFileStore, dir: string) => Promise<vo
 function makeOld(path: string): void {
   const anHourAgo = Date.now() / 1000 - 3600;
   utimesSync(path, anHourAgo, anHourAgo);
-}
-
-/** A real process that took the store's lock through a put and is now blocked inside it. */
-async function startLockHolder(storePath: string): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', HOLDER, storePath], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  await new Promise<void>((resolve, reject) => {
-    let out = '';
-    child.stdout!.on('data', (chunk: Buffer) => {
-      out += chunk.toString('utf8');
-      if (out.includes('locked\n')) resolve();
-    });
-    child.on('exit', (code, signal) => reject(new Error(`holder ended: ${code ?? signal}`)));
-  });
-  return child;
-}
-
-function killAndWait(child: ChildProcess): Promise<void> {
-  return new Promise((resolve) => {
-    if (child.exitCode !== null || child.signalCode !== null) return resolve();
-    child.once('exit', () => resolve());
-    child.kill('SIGKILL');
-  });
 }
 
 test('writes leave no temp or lock files behind', async (t) => {
