@@ -28,10 +28,15 @@ function wrapChunk(source) {
   return `(function (exports, require, module, __filename, __dirname) {\n${source}\n})`;
 }
 
-/** V8 checks a code cache against the source's length only, so the file name carries a hash. */
+/**
+ * V8 checks a code cache against the source's length only, so the file name carries a hash; and
+ * it rejects a cache made under other V8 flags, so those are in the key too (each set of flags
+ * gets its own files instead of taking turns overwriting one).
+ */
 function cacheKey(code) {
   return createHash('sha256')
-    .update(`${process.version}\0${process.arch}\0`)
+    .update(`${process.version}\0${process.arch}\0${process.execArgv.join(' ')}\0`)
+    .update(`${process.env.NODE_OPTIONS ?? ''}\0`)
     .update(code)
     .digest('hex')
     .slice(0, 32);

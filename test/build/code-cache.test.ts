@@ -167,3 +167,20 @@ test('a corrupt cache file is replaced, and files unused for 30 days are removed
     t.is(statSync(join(dir, entry)).mtimeMs, written);
   });
 });
+
+test('Node options are part of the key: each set of them gets its own files', async (t) => {
+  await withWorld((world) => {
+    const cacheHome = join(world.dir, 'cache');
+    const dir = join(cacheHome, 'credexec', 'code-cache');
+    t.is(credexec(world, launch, { XDG_CACHE_HOME: cacheHome }).status, 0);
+    const plain = cacheFiles(dir);
+    const withOptions = credexec(world, launch, {
+      XDG_CACHE_HOME: cacheHome,
+      NODE_OPTIONS: '--stack-trace-limit=50',
+    });
+    t.deepEqual(withOptions, { status: 0, stdout: 'value-1', stderr: '' });
+    const all = cacheFiles(dir);
+    t.is(all.length, 2 * plain.length);
+    t.true(plain.every((file) => all.includes(file)));
+  });
+});
