@@ -12,7 +12,6 @@
 // The chunks are CommonJS files that require each other by "./name.cjs" and builtins by name; this
 // is the small module system they need. The single executable (scripts/build-sea.js) runs the same
 // code, reading the chunks and their caches (made at build time) from its assets.
-const { createHash } = require('node:crypto');
 const fs = require('node:fs');
 const { tmpdir } = require('node:os');
 const path = require('node:path');
@@ -28,18 +27,35 @@ function wrapChunk(source) {
   return `(function (exports, require, module, __filename, __dirname) {\n${source}\n})`;
 }
 
+/** 64 bits of FNV-1a-style hashing: a file name, not a defence (the directory is private). */
+function hash(text) {
+  let low = 0x811c9dc5;
+  let high = 0xcbf29ce4;
+  for (let index = 0; index < text.length; index++) {
+    const code = text.charCodeAt(index);
+    low = Math.imul(low ^ code, 0x01000193);
+    high = Math.imul(high ^ code, 0x5bd1e995);
+  }
+  return (high >>> 0).toString(16).padStart(8, '0') + (low >>> 0).toString(16).padStart(8, '0');
+}
+
 /**
- * V8 checks a code cache against the source's length only, so the file name carries a hash; and
- * it rejects a cache made under other V8 flags, so those are in the key too (each set of flags
- * gets its own files instead of taking turns overwriting one).
+ * V8 checks a code cache against the source's length only, so a cache belongs to one file as it
+ * is on disk: its inode, size and change time, which every install, copy or edit renews (unlike
+ * the modification time: npm sets that to 1985 for every file). V8 rejects a cache made under
+ * other flags, so Node's options are in the key too: each set gets files of its own instead of
+ * taking turns overwriting one. A stat costs less than hashing the source.
  */
-function cacheKey(code) {
-  return createHash('sha256')
-    .update(`${process.version}\0${process.arch}\0${process.execArgv.join(' ')}\0`)
-    .update(`${process.env.NODE_OPTIONS ?? ''}\0`)
-    .update(code)
-    .digest('hex')
-    .slice(0, 32);
+function cacheKey(stat) {
+  return hash(
+    [
+      process.version,
+      process.arch,
+      process.execArgv.join(' '),
+      process.env.NODE_OPTIONS ?? '',
+      `${stat.dev}:${stat.ino}:${stat.size}:${stat.ctimeMs}:${stat.mtimeMs}`,
+    ].join('\0'),
+  );
 }
 
 /**
@@ -66,42 +82,6 @@ function isPrivateDirectory(dir) {
   }
 }
 
-/** Chunks and caches from files: dist/bundle and the user's cache directory. */
-function fileSource(env) {
-  const disabled = Boolean(env.NODE_DISABLE_COMPILE_CACHE);
-  const dir = disabled ? undefined : cacheDirectory(env);
-  const trusted = dir !== undefined && isPrivateDirectory(dir);
-  return {
-    filename: (name) => path.join(BUNDLE_DIR, name),
-    code: (name) => fs.readFileSync(path.join(BUNDLE_DIR, name), 'utf8'),
-    cachedData(name, code) {
-      if (!trusted) return undefined;
-      try {
-        return fs.readFileSync(path.join(dir, `${name}.${cacheKey(code)}.cache`));
-      } catch {
-        return undefined;
-      }
-    },
-    /** Write what this run compiled; every failure is silent (a cache is never worth an error). */
-    save(scripts) {
-      if (dir === undefined || scripts.length === 0) return;
-      try {
-        fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
-        if (!isPrivateDirectory(dir)) return;
-        for (const { name, code, script } of scripts) {
-          const file = path.join(dir, `${name}.${cacheKey(code)}.cache`);
-          const temporary = `${file}.${process.pid}.tmp`;
-          fs.writeFileSync(temporary, script.createCachedData(), { mode: 0o600, flag: 'wx' });
-          fs.renameSync(temporary, file);
-        }
-        removeStale(dir);
-      } catch {
-        // An unwritable or full disk only means the next run compiles again.
-      }
-    },
-  };
-}
-
 function removeStale(dir) {
   const now = Date.now();
   for (const name of fs.readdirSync(dir)) {
@@ -114,14 +94,59 @@ function removeStale(dir) {
   }
 }
 
+/** Chunks from dist/bundle, caches from the user's cache directory. */
+function fileSource(env) {
+  const disabled = Boolean(env.NODE_DISABLE_COMPILE_CACHE);
+  const dir = disabled ? undefined : cacheDirectory(env);
+  const trusted = dir !== undefined && isPrivateDirectory(dir);
+  const cacheFile = (name, key) => path.join(dir, `${name}.${key}.cache`);
+  return {
+    filename: (name) => path.join(BUNDLE_DIR, name),
+    read(name) {
+      const fd = fs.openSync(path.join(BUNDLE_DIR, name), 'r');
+      try {
+        const key = cacheKey(fs.fstatSync(fd));
+        return { code: fs.readFileSync(fd, 'utf8'), key };
+      } finally {
+        fs.closeSync(fd);
+      }
+    },
+    cachedData(name, key) {
+      if (!trusted) return undefined;
+      try {
+        return fs.readFileSync(cacheFile(name, key));
+      } catch {
+        return undefined;
+      }
+    },
+    /** Write what this run compiled; every failure is silent (a cache is never worth an error). */
+    save(scripts) {
+      if (dir === undefined || scripts.length === 0) return;
+      try {
+        fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+        if (!isPrivateDirectory(dir)) return;
+        for (const { name, key, script } of scripts) {
+          const file = cacheFile(name, key);
+          const temporary = `${file}.${process.pid}.tmp`;
+          fs.writeFileSync(temporary, script.createCachedData(), { mode: 0o600, flag: 'wx' });
+          fs.renameSync(temporary, file);
+        }
+        removeStale(dir);
+      } catch {
+        // An unwritable or full disk only means the next run compiles again.
+      }
+    },
+  };
+}
+
 /** Chunks and the caches made when the single executable was built, from its assets. */
 function seaSource(sea) {
-  const keys = new Set(sea.getAssetKeys());
+  const assets = new Set(sea.getAssetKeys());
   return {
     filename: (name) => path.join(path.dirname(process.execPath), name),
-    code: (name) => sea.getAsset(name, 'utf8'),
+    read: (name) => ({ code: sea.getAsset(name, 'utf8'), key: undefined }),
     cachedData: (name) =>
-      keys.has(`${name}.cache`) ? new Uint8Array(sea.getRawAsset(`${name}.cache`)) : undefined,
+      assets.has(`${name}.cache`) ? new Uint8Array(sea.getRawAsset(`${name}.cache`)) : undefined,
     save() {},
   };
 }
@@ -147,15 +172,14 @@ function loadBundle(args, env = process.env) {
     const loaded = modules.get(name);
     if (loaded !== undefined) return loaded.exports;
     const filename = source.filename(name);
-    const code = wrapChunk(source.code(name));
-    const cachedData = source.cachedData(name, code);
-    const script = new Script(code, {
+    const { code, key } = source.read(name);
+    const cachedData = source.cachedData(name, key);
+    const script = new Script(wrapChunk(code), {
       filename,
       lineOffset: -1,
       ...(cachedData === undefined ? {} : { cachedData }),
     });
-    if (cachedData === undefined || script.cachedDataRejected)
-      uncached.push({ name, code, script });
+    if (cachedData === undefined || script.cachedDataRejected) uncached.push({ name, key, script });
     const chunk = { exports: {}, filename, id: filename, loaded: false };
     modules.set(name, chunk);
     try {

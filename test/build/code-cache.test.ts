@@ -1,6 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import {
   chmodSync,
+  cpSync,
   mkdirSync,
   readdirSync,
   readFileSync,
@@ -11,6 +12,7 @@ import {
 import { join } from 'node:path';
 import test from 'ava';
 import { BIN } from '../support/cli.js';
+import { REPO_ROOT } from '../support/vectors.js';
 import { createWorld, type LauncherWorld } from '../support/launcher.js';
 
 // bin/load-bundle.cjs keeps V8's code cache of the bundle in a private directory between launcher
@@ -62,7 +64,7 @@ test('a launcher run leaves the code cache in a 0700 directory of 0600 files, an
       files.join(),
     );
     for (const file of files) {
-      t.regex(file, /^[\w-]+\.cjs\.[0-9a-f]{32}\.cache$/);
+      t.regex(file, /^[\w-]+\.cjs\.[0-9a-f]{16}\.cache$/);
       t.is(mode(join(dir, file)), 0o600, file);
     }
     const before = files.map((file) => statSync(join(dir, file)).mtimeMs);
@@ -82,7 +84,11 @@ test('without XDG_CACHE_HOME the cache goes to ~/.cache/credexec/code-cache', as
     const home = join(world.dir, 'home');
     mkdirSync(home);
     t.is(credexec(world, launch, { HOME: home }).status, 0);
-    t.true(cacheFiles(join(home, '.cache', 'credexec', 'code-cache')).length > 1);
+    const files = cacheFiles(join(home, '.cache', 'credexec', 'code-cache'));
+    t.true(
+      files.some((file) => file.startsWith('credexec.cjs.')),
+      files.join(),
+    );
   });
 });
 
@@ -182,5 +188,33 @@ test('Node options are part of the key: each set of them gets its own files', as
     const all = cacheFiles(dir);
     t.is(all.length, 2 * plain.length);
     t.true(plain.every((file) => all.includes(file)));
+  });
+});
+
+test('a bundle file changed in place, even to the same length, does not run from its old cache', async (t) => {
+  await withWorld((world) => {
+    // A copy of bin/ and dist/bundle/ to change. V8 checks a cache against the source's length
+    // only: the key must tell the two files apart, or the old message would still be printed.
+    const copy = join(world.dir, 'package');
+    cpSync(join(REPO_ROOT, 'bin'), join(copy, 'bin'), { recursive: true });
+    cpSync(join(REPO_ROOT, 'dist', 'bundle'), join(copy, 'dist', 'bundle'), { recursive: true });
+    const cacheHome = join(world.dir, 'cache');
+    const run = () =>
+      spawnSync(process.execPath, [join(copy, 'bin', 'credexec.cjs'), '--', 'no-such-command'], {
+        cwd: world.cwd,
+        env: { ...world.env, XDG_CACHE_HOME: cacheHome },
+        encoding: 'utf8',
+      });
+    const before = run();
+    t.is(before.status, 127);
+    t.is(before.stderr, 'credexec: no-such-command: command not found (ENOENT)\n');
+    t.true(cacheFiles(join(cacheHome, 'credexec', 'code-cache')).length > 0);
+    const entry = join(copy, 'dist', 'bundle', 'credexec.cjs');
+    const text = readFileSync(entry, 'utf8');
+    t.true(text.includes('"command not found"'));
+    writeFileSync(entry, text.replace('"command not found"', '"command NOT found"'));
+    const after = run();
+    t.is(after.status, 127);
+    t.is(after.stderr, 'credexec: no-such-command: command NOT found (ENOENT)\n');
   });
 });
