@@ -12,8 +12,7 @@
 // with a V8 code cache made after a launcher run at build time, by this same Node: the binary then
 // neither parses nor compiles the code it runs on `credexec -- CMD` (bench/README.md: start-up).
 // A V8 startup snapshot (`useSnapshot`) was measured too: it started no faster and Node warns that
-// node:child_process is not verified in snapshots, so it is not used. The binary starts V8 with a
-// young generation large enough that the launcher's start-up needs no garbage collection.
+// node:child_process is not verified in snapshots, so it is not used.
 import { execFileSync } from 'node:child_process';
 import {
   chmodSync,
@@ -35,9 +34,6 @@ const BUNDLE_DIR = 'dist/bundle';
 const OUT_DIR = 'dist/sea';
 const OUTPUT = join(OUT_DIR, 'credexec-linux-x64');
 const { version } = JSON.parse(readFileSync('package.json', 'utf8'));
-// Node options built into the binary; the build-time runs use them too, as V8 rejects code caches
-// made under other flags (not these, today, but the build does not count on it).
-const EXEC_ARGV = ['--min-semi-space-size=4'];
 
 function fail(message) {
   console.error(`build-sea: ${message}`);
@@ -97,7 +93,7 @@ function launcherCodeCache(node, dir) {
     CREDEXEC_LOCAL_DIR: join(dir, 'store'),
   };
   const cli = (args, input) =>
-    run(node, [...EXEC_ARGV, 'bin/credexec.cjs', ...args], { env, cwd: process.cwd(), input });
+    run(node, ['bin/credexec.cjs', ...args], { env, cwd: process.cwd(), input });
   cli(['setup']);
   cli(['put', 'build.warm-up', '-'], 'a value that only exists at build time');
   const manifest = join(dir, 'warm-up.env');
@@ -124,7 +120,7 @@ function checkCodeCache(node, caches) {
         filename: name, lineOffset: -1, cachedData: readFileSync(file),
       }).cachedDataRejected);
     process.stdout.write(rejected.map(([name]) => name).join(' '));`;
-  const rejected = run(node, [...EXEC_ARGV, '-e', check]);
+  const rejected = run(node, ['-e', check]);
   if (rejected !== '') fail(`V8 rejects the code cache of ${rejected}`);
 }
 
@@ -186,7 +182,6 @@ try {
     useSnapshot: false,
     // NODE_OPTIONS is meant for the programs credexec starts; the binary itself ignores it.
     execArgvExtension: 'none',
-    execArgv: EXEC_ARGV,
     assets: assets(caches, join(node, '..', '..', 'LICENSE')),
   };
   const configFile = join(work, 'sea-config.json');
