@@ -66,6 +66,10 @@ export function nodeRuntimes(spec: string | undefined): NodeRuntime[] {
 
 export function singleBinary(): SingleBinary | undefined {
   if (!existsSync(SINGLE_BINARY)) return undefined;
-  const info = JSON.parse(readFileSync(`${SINGLE_BINARY}.json`, 'utf8')) as { node: string };
-  return { path: SINGLE_BINARY, sizeBytes: statSync(SINGLE_BINARY).size, nodeVersion: info.node };
+  const info = `${SINGLE_BINARY}.json`;
+  // Written by scripts/build-sea.js next to the binary; without it there is no baseline to pick.
+  const nodeVersion = existsSync(info)
+    ? (JSON.parse(readFileSync(info, 'utf8')) as { node: string }).node
+    : 'unknown';
+  return { path: SINGLE_BINARY, sizeBytes: statSync(SINGLE_BINARY).size, nodeVersion };
 }
