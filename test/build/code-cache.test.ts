@@ -207,14 +207,14 @@ test('a bundle file changed in place, even to the same length, does not run from
       });
     const before = run();
     t.is(before.status, 127);
-    t.is(before.stderr, 'credexec: no-such-command: command not found (ENOENT)\n');
+    t.true(before.stderr.startsWith('credexec: no-such-command: command not found'), before.stderr);
     t.true(cacheFiles(join(cacheHome, 'credexec', 'code-cache')).length > 0);
     const entry = join(copy, 'dist', 'bundle', 'credexec.cjs');
     const text = readFileSync(entry, 'utf8');
-    t.true(text.includes('"command not found"'));
-    writeFileSync(entry, text.replace('"command not found"', '"command NOT found"'));
+    t.is(text.split('command not found').length, 2, 'the message is in the bundle once');
+    writeFileSync(entry, text.replace('command not found', 'command NOT found'));
     const after = run();
     t.is(after.status, 127);
-    t.is(after.stderr, 'credexec: no-such-command: command NOT found (ENOENT)\n');
+    t.is(after.stderr, before.stderr.replace('command not found', 'command NOT found'));
   });
 });
