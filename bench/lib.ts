@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { cpus, platform, release, totalmem } from 'node:os';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { cpus, platform, release, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -10,9 +10,22 @@ export const BIN = join(REPO_ROOT, 'bin', 'credexec.cjs');
 
 export type Env = Record<string, string | undefined>;
 
+/**
+ * Where credexec keeps its code cache during the bench (bin/load-bundle.cjs): a directory of the
+ * bench's own, so figures do not depend on what ~/.cache holds; the warm-up runs fill it.
+ */
+const CACHE_HOME = mkdtempSync(join(tmpdir(), 'credexec-bench-cache-'));
+process.on('exit', () => rmSync(CACHE_HOME, { recursive: true, force: true }));
+
 /** A minimal environment (no AWS or CREDEXEC_* settings from the caller's shell). */
 export function baseEnv(extra: Env = {}): Env {
-  return { PATH: process.env.PATH, HOME: process.env.HOME, LANG: 'C.UTF-8', ...extra };
+  return {
+    PATH: process.env.PATH,
+    HOME: process.env.HOME,
+    LANG: 'C.UTF-8',
+    XDG_CACHE_HOME: CACHE_HOME,
+    ...extra,
+  };
 }
 
 export interface Sample {

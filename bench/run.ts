@@ -1,8 +1,8 @@
 /**
  * credexec benchmark entry: `node --import tsx bench/run.ts [--quick] [--runs N] [--delay-ms D]
- * [--sizes 1,10,50,100] [--only startup,resolution,memory] [--profile] [--out FILE]`. Prints tables and the
- * targets, and writes everything as JSON (default bench/results/bench-<timestamp>.json).
- * Needs a built dist/ (`npm run bench` builds first).
+ * [--sizes 1,10,50,100] [--only startup,resolution,memory] [--nodes PATH,…] [--profile] [--out FILE]`.
+ * Prints tables and the targets, and writes everything as JSON (default
+ * bench/results/bench-<timestamp>.json). Needs a built dist/ (`npm run bench` builds first).
  */
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -10,7 +10,8 @@ import { parseArgs } from 'node:util';
 import { BIN, REPO_ROOT, machine, ms, ratio, round, table, type Machine } from './lib.js';
 import { benchMemory, type MemoryResult } from './memory.js';
 import { benchResolution, type ResolutionResult } from './resolution.js';
-import { benchStartup, type StartupResult } from './startup.js';
+import { nodeRuntimes, singleBinary } from './runtimes.js';
+import { benchStartup, type RuntimeStartup, type StartupResult } from './startup.js';
 
 type Section = 'startup' | 'resolution' | 'memory';
 const SECTIONS: readonly Section[] = ['startup', 'resolution', 'memory'];
@@ -32,6 +33,7 @@ export interface BenchReport {
     readonly memoryRuns: number;
     readonly sizes: readonly number[];
     readonly delayMs: number;
+    readonly nodes: readonly string[];
   };
   readonly startup?: StartupResult;
   readonly resolution?: ResolutionResult;
@@ -56,6 +58,7 @@ function parseOptions(argv: readonly string[]) {
       'delay-ms': { type: 'string' },
       sizes: { type: 'string' },
       only: { type: 'string' },
+      nodes: { type: 'string' },
       out: { type: 'string' },
       profile: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
@@ -90,6 +93,8 @@ function parseOptions(argv: readonly string[]) {
     resolutionWarmup: quick ? 0 : 1,
     memoryRuns: runs ?? (quick ? 1 : 5),
     holdMs: 300,
+    // Other Nodes to measure start-up on: --nodes, else CREDEXEC_BENCH_NODES (bench/README.md).
+    nodes: values.nodes ?? process.env.CREDEXEC_BENCH_NODES,
     profile: values.profile ?? false,
     out:
       values.out === undefined
@@ -113,20 +118,68 @@ function printStartup(result: StartupResult): void {
   console.log(
     `\n## Start-up: \`credexec -- true\` (local backend), ${result.runs} interleaved runs, medians\n`,
   );
+  const row = (
+    label: string,
+    sample: StartupResult['nodeBaseline'],
+    factor: number | undefined,
+  ) => [
+    label,
+    ms(sample.medianMs),
+    ms(sample.minMs),
+    ms(sample.maxMs),
+    factor === undefined ? '-' : ratio(factor),
+  ];
   console.log(
     table(
       ['command', 'median', 'min', 'max', 'vs node -e 0'],
       [
-        ['node -e 0', result.nodeBaseline, 1],
-        ['floor: node bench/floor.cjs true', result.floor, result.ratioFloor],
-        ['credexec -m empty.env -- true', result.localEmpty, result.ratioEmpty],
-        ['credexec -m one-secret.env -- true', result.localOneSecret, result.ratioOneSecret],
-      ].map(([label, sample, factor]) => {
-        const s = sample as StartupResult['nodeBaseline'];
-        return [label as string, ms(s.medianMs), ms(s.minMs), ms(s.maxMs), ratio(factor as number)];
-      }),
+        row('node -e 0', result.nodeBaseline, 1),
+        row('floor: node bench/floor.cjs true', result.floor, result.ratioFloor),
+        row('credexec -m empty.env -- true', result.localEmpty, result.ratioEmpty),
+        row('credexec -m one-secret.env -- true', result.localOneSecret, result.ratioOneSecret),
+        row(
+          'the same without the code cache',
+          result.localOneSecretNoCache,
+          result.ratioOneSecretNoCache,
+        ),
+      ],
     ),
   );
+  const single = result.singleBinary;
+  console.log(
+    `\n### Every Node${single === undefined ? '' : ' and the single executable'}: medians, and the ratio to \`node -e 0\` of the same Node\n`,
+  );
+  const cell = (sample: StartupResult['nodeBaseline'], factor?: number) =>
+    factor === undefined ? ms(sample.medianMs) : `${ms(sample.medianMs)} ${ratio(factor)}`;
+  const rows = result.runtimes.map((runtime: RuntimeStartup) => [
+    `node ${runtime.version}`,
+    ms(runtime.nodeBaseline.medianMs),
+    cell(runtime.floor, runtime.ratioFloor),
+    cell(runtime.localEmpty, runtime.ratioEmpty),
+    cell(runtime.localOneSecret, runtime.ratioOneSecret),
+    cell(runtime.localOneSecretNoCache, runtime.ratioOneSecretNoCache),
+  ]);
+  if (single !== undefined) {
+    rows.push([
+      `single executable (${single.nodeVersion}, ${(single.sizeBytes / 2 ** 20).toFixed(1)} MiB)`,
+      single.nodeBaseline === undefined ? '-' : ms(single.nodeBaseline.medianMs),
+      '-',
+      cell(single.localEmpty, single.ratioEmpty),
+      cell(single.localOneSecret, single.ratioOneSecret),
+      '-',
+    ]);
+  }
+  console.log(
+    table(
+      ['runtime', 'node -e 0', 'floor', 'credexec, empty', 'credexec, 1 secret', 'no code cache'],
+      rows,
+    ),
+  );
+  if (single !== undefined && single.nodeBaseline === undefined) {
+    console.log(
+      `(no ${single.nodeVersion} among the Nodes measured, so no ratio for the single executable: pass its Node with --nodes)`,
+    );
+  }
 }
 
 function printResolution(result: ResolutionResult): void {
@@ -251,6 +304,25 @@ function targetsOf(report: Omit<BenchReport, 'targets' | 'durationMs'>): Target[
         1.5,
       ),
     );
+    for (const runtime of report.startup.runtimes.slice(1)) {
+      targets.push(
+        target(
+          `node ${runtime.version}: \`credexec -- true\` (1 secret) ≤ 1.5× its \`node -e 0\``,
+          runtime.ratioOneSecret,
+          1.5,
+        ),
+      );
+    }
+    const single = report.startup.singleBinary;
+    if (single?.ratioOneSecret !== undefined) {
+      targets.push(
+        target(
+          `single executable: \`credexec -- true\` (1 secret) ≤ 1.2× \`node -e 0\` (${single.nodeVersion})`,
+          single.ratioOneSecret,
+          1.2,
+        ),
+      );
+    }
   }
   if (report.resolution !== undefined) {
     const delayed = report.resolution.rows.filter((row) => row.path === 'delayed');
@@ -294,7 +366,7 @@ async function main(argv: readonly string[]): Promise<number> {
   const options = parseOptions(argv);
   if (options.help) {
     console.log(
-      'usage: node --import tsx bench/run.ts [--quick] [--runs N] [--delay-ms D] [--sizes 1,10,50,100] [--only startup,resolution,memory] [--profile] [--out FILE]',
+      'usage: node --import tsx bench/run.ts [--quick] [--runs N] [--delay-ms D] [--sizes 1,10,50,100] [--only startup,resolution,memory] [--nodes PATH,…] [--profile] [--out FILE]',
     );
     return 0;
   }
@@ -314,7 +386,13 @@ async function main(argv: readonly string[]): Promise<number> {
   let resolution: ResolutionResult | undefined;
   let memory: MemoryResult | undefined;
   if (has('startup')) {
-    startup = await benchStartup({ runs: options.startupRuns, warmup: options.startupWarmup });
+    const single = singleBinary();
+    startup = await benchStartup({
+      runs: options.startupRuns,
+      warmup: options.startupWarmup,
+      runtimes: nodeRuntimes(options.nodes),
+      ...(single === undefined ? {} : { singleBinary: single }),
+    });
     printStartup(startup);
   }
   if (has('resolution')) {
@@ -345,6 +423,7 @@ async function main(argv: readonly string[]): Promise<number> {
       memoryRuns: options.memoryRuns,
       sizes: options.sizes,
       delayMs: options.delayMs,
+      nodes: startup?.runtimes.map((runtime) => runtime.node) ?? [],
     },
     ...(startup === undefined ? {} : { startup }),
     ...(resolution === undefined ? {} : { resolution }),

@@ -2,9 +2,10 @@
 'use strict';
 /* global require */
 // The CLI is bundled into dist/bundle by `npm run build` (scripts/bundle-cli.js). CommonJS all the
-// way, so `credexec -- CMD` never starts Node's ESM loader.
+// way, so `credexec -- CMD` never starts Node's ESM loader; ./load-bundle.cjs loads it with V8's
+// code cache kept between runs.
 // eslint-disable-next-line @typescript-eslint/no-require-imports -- this bin is CommonJS on purpose
-const { main } = require('../dist/bundle/credexec.cjs');
+const { main } = require('./load-bundle.cjs').loadBundle(process.argv.slice(2));
 // eslint-disable-next-line @typescript-eslint/no-require-imports -- this bin is CommonJS on purpose
 const { writeSync } = require('node:fs');
 

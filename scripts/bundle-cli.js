@@ -9,7 +9,7 @@
 // static imports become require() calls and dynamic imports lazy ones, so the chunks still load
 // only when used, and each loads once (the require cache keeps module identity).
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { join, relative } from 'node:path';
 import { build, formatMessages, transform } from 'esbuild';
 
 const OUT_DIR = 'dist/bundle';
@@ -57,8 +57,9 @@ const esm = await build({
 });
 await failOnWarnings('bundle', esm.warnings);
 
+const outputs = new Map();
 for (const file of esm.outputFiles) {
-  let contents = file.contents;
+  let contents = file.text;
   if (file.path.endsWith('.cjs')) {
     const usesImportMeta = file.text.includes('import.meta');
     const cjs = await transform(file.text, {
@@ -75,6 +76,60 @@ for (const file of esm.outputFiles) {
     await failOnWarnings(file.path, cjs.warnings);
     contents = cjs.code;
   }
-  mkdirSync(dirname(file.path), { recursive: true });
-  writeFileSync(file.path, contents);
+  outputs.set(relative(OUT_DIR, file.path), contents);
 }
+
+// Every file costs start-up something (reading it, compiling or deserializing its code cache,
+// running its wrapper), so the entry takes in the chunks it requires at load time: it carries them
+// as functions, run on first use as a require() would. The lazy chunks that use them too get
+// them from the entry, so that each still exists once.
+const LAZY_REQUIRE = /Promise\.resolve\(\)\.then\(\(\)=>__toESM\(require\("\.\/([^"]+)"\)\)\)/g;
+const STATIC_REQUIRE = /require\("\.\/([^"]+\.cjs)"\)/g;
+
+function staticRequires(name) {
+  const text = outputs.get(name).replaceAll(LAZY_REQUIRE, '');
+  return [...text.matchAll(STATIC_REQUIRE)].map((match) => match[1]);
+}
+
+const ENTRY = 'credexec.cjs';
+const merged = new Set();
+for (const pending = staticRequires(ENTRY); pending.length > 0;) {
+  const name = pending.pop();
+  if (merged.has(name)) continue;
+  merged.add(name);
+  pending.push(...staticRequires(name));
+}
+const inEntry = (text) =>
+  text.replaceAll(STATIC_REQUIRE, (call, name) =>
+    merged.has(name) ? `__credexecChunk(${JSON.stringify(name)})` : call,
+  );
+const chunkFunctions = [...merged]
+  .sort()
+  .map(
+    (name) =>
+      `${JSON.stringify(name)}:function(exports,require,module,__filename,__dirname){${inEntry(outputs.get(name))}\n}`,
+  );
+outputs.set(
+  ENTRY,
+  `var __credexecChunks={${chunkFunctions.join(',')}},__credexecLoaded=new Map;` +
+    'function __credexecChunk(name){let loaded=__credexecLoaded.get(name);if(loaded!==void 0)return loaded.exports;' +
+    'loaded={exports:{}};__credexecLoaded.set(name,loaded);' +
+    '__credexecChunks[name].call(loaded.exports,loaded.exports,require,loaded,__filename,__dirname);return loaded.exports}' +
+    `${inEntry(outputs.get(ENTRY))}\n` +
+    'Object.defineProperty(module.exports,"__credexecChunk",{value:__credexecChunk});\n',
+);
+for (const name of merged) outputs.delete(name);
+for (const [name, text] of outputs) {
+  if (name === ENTRY || !name.endsWith('.cjs')) continue;
+  outputs.set(
+    name,
+    text.replaceAll(STATIC_REQUIRE, (call, required) =>
+      merged.has(required)
+        ? `require("./${ENTRY}").__credexecChunk(${JSON.stringify(required)})`
+        : call,
+    ),
+  );
+}
+
+mkdirSync(OUT_DIR, { recursive: true });
+for (const [name, contents] of outputs) writeFileSync(join(OUT_DIR, name), contents);

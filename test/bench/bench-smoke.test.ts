@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test from 'ava';
@@ -41,6 +41,9 @@ test('the bench runs with tiny sizes and writes a report whose counts match the 
     '--delay-ms',
     '5',
     '--profile',
+    // This same Node again: measured once (one entry per version).
+    '--nodes',
+    process.execPath,
     '--out',
     out,
   ]);
@@ -63,6 +66,19 @@ test('the bench runs with tiny sizes and writes a report whose counts match the 
     t.is(sample.samplesMs.length, 1);
   }
   t.true(positive(startup.ratioOneSecret));
+  t.deepEqual(
+    startup.runtimes.map((runtime) => runtime.version),
+    [process.version],
+  );
+  t.is(startup.runtimes[0]!.localOneSecret.medianMs, startup.localOneSecret.medianMs);
+  t.is(startup.runtimes[0]!.localOneSecretNoCache.samplesMs.length, 1);
+  // The single executable is measured when it was built (`npm run build:sea`).
+  const single = startup.singleBinary;
+  t.is(single !== undefined, existsSync(join(REPO_ROOT, 'dist', 'sea', 'credexec-linux-x64')));
+  if (single !== undefined) {
+    t.true(single.sizeBytes > 2 ** 20);
+    t.is(single.localOneSecret.samplesMs.length, 1);
+  }
 
   const resolution = report.resolution!;
   t.deepEqual(resolution.sizes, sizes);

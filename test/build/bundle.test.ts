@@ -8,7 +8,7 @@ import { BIN } from '../support/cli.js';
 import { REPO_ROOT } from '../support/vectors.js';
 
 // The built CLI (`npm test` builds first): CommonJS chunks. What `credexec -- CMD` loads is
-// credexec.cjs and the chunks it requires at load time; the AWS SDK and yargs must only be
+// credexec.cjs, which carries the chunks it needs at load time; the AWS SDK and yargs must only be
 // reachable through the lazy requires that dynamic imports became.
 const BUNDLE = join(REPO_ROOT, 'dist', 'bundle');
 const AWS_SDK_MARKERS = ['DynamoDB_20120810', 'TrentService'];
@@ -48,11 +48,23 @@ test('the bundle is CommonJS: no import/export statement, import.meta or import(
   }
 });
 
-test('the launcher start-up path loads neither the AWS SDK nor yargs', (t) => {
+test('the launcher start-up path is one file, with neither the AWS SDK nor yargs in it', (t) => {
   const files = staticClosure('credexec.cjs');
-  t.true(files.size > 1, 'the entry requires its shared chunks');
-  const text = [...files].map(read).join('\n');
+  t.deepEqual([...files], ['credexec.cjs']);
+  const text = read('credexec.cjs');
+  t.true(text.includes('__credexecChunks={"chunk-'), 'the entry carries the chunks it needs');
   for (const marker of [...AWS_SDK_MARKERS, YARGS_MARKER]) t.false(text.includes(marker), marker);
+});
+
+test('a chunk the entry carries exists once: the lazy chunks take it from the entry', (t) => {
+  const carried = [...read('credexec.cjs').matchAll(/"(chunk-[A-Z0-9]+\.cjs)":function\(/g)].map(
+    (match) => match[1]!,
+  );
+  t.true(carried.length > 1, carried.join(' '));
+  const files = readdirSync(BUNDLE);
+  for (const name of carried) t.false(files.includes(name), name);
+  const yargs = files.find((file) => file.startsWith('yargs-cli-'))!;
+  t.regex(read(yargs), /require\("\.\/credexec\.cjs"\)\.__credexecChunk\("chunk-[A-Z0-9]+\.cjs"\)/);
 });
 
 test('the AWS SDK and yargs are in the bundle, behind lazy requires', (t) => {

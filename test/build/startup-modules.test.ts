@@ -25,6 +25,8 @@ const AVOIDED = [
   'NativeModule internal/fs/promises',
   // node:tty: isatty(0) is asked only when a terminal signal arrives.
   'NativeModule tty',
+  // node:util's parseArgs (about a millisecond): the launcher's arguments have a parser of their own.
+  'NativeModule internal/util/parse_args/parse_args',
 ];
 
 test('credexec -- true on the local backend loads none of the builtins it can do without', async (t) => {
