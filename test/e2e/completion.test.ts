@@ -171,7 +171,8 @@ const CASES: readonly (readonly [words: readonly string[], replies: readonly str
 ];
 
 for (const shell of ['bash', 'zsh'] as const) {
-  const shellTest = shell === 'zsh' && !HAS_ZSH ? test.skip : test;
+  // zsh is not on every machine; CI installs it (.ci/run), so there a missing zsh fails.
+  const shellTest = shell === 'zsh' && !HAS_ZSH && process.env.CI !== 'true' ? test.skip : test;
 
   for (const [words, replies] of CASES) {
     shellTest(
