@@ -141,3 +141,8 @@ test('the table escapes pipes and keeps backticks inside code', (t) => {
     '| The table does not exist | `credexec get app.secret` | 1 | `` credexec: table t\\|x not found — run `credexec setup` `` | no | no | nothing | **broken**: named one-line error: does not name the credential (/app\\.secret/); named one-line error: does not name the table (/no-such-table/) |',
   );
 });
+
+test('a secret value in stderr breaks the no-value rule, whatever else the row gets right', (t) => {
+  const leaked = row({ stderr: LAUNCHER_STDERR.replace('throttling requests', 'value-two') });
+  t.true(violations(leaked).includes('no value: stderr holds the value of a secret'));
+});

@@ -1,11 +1,15 @@
 import type { RanRow } from './fault-runner.js';
 import type { Outcome, Via } from './fault-scenarios.js';
+import { PUT, SEEDED } from './fault-worlds.js';
+
+/** Every secret value a world holds or a row writes: none may ever appear in stderr. */
+const VALUES = [...SEEDED.map(({ value }) => value), PUT.value];
 
 /**
  * The rules every row of the fault matrix must satisfy (issue 9). A failure is a named one-line
  * error: stderr starts with `credexec: `, has no stack trace and no "unexpected error", and names
  * what failed and why; the launcher exits 125, the CLI 1 or 2; no child starts; nothing in the
- * store is lost; nothing is left behind. Each broken rule is one string: `rule: what happened`.
+ * store is lost; nothing is left behind; no secret value ever shows in stderr. Each broken rule is one string: `rule: what happened`.
  */
 export const RULES = {
   finishes: 'finishes',
@@ -17,6 +21,7 @@ export const RULES = {
   childRuns: 'child runs',
   nothingLost: 'nothing lost',
   nothingLeft: 'nothing left behind',
+  noValue: 'no value',
 } as const;
 
 const LAUNCHER_FAILURE = [125];
@@ -107,6 +112,9 @@ export function violations(row: RanRow): string[] {
     outcome === 'succeeds' && scenario.outcomes.includes('succeeds') && isLauncher(scenario.via);
   if (row.childStarted && !childExpected) add(RULES.noChild, 'the child started');
   if (childExpected && !row.childStarted) add(RULES.childRuns, 'the child did not start');
+  for (const value of VALUES) {
+    if (row.stderr.includes(value)) add(RULES.noValue, `stderr holds the value of a secret`);
+  }
   for (const loss of row.lost) add(RULES.nothingLost, loss);
   for (const file of row.leftBehind) add(RULES.nothingLeft, file);
   return broken;

@@ -87,7 +87,8 @@ Every fault below was injected into a real store and credexec was run through it
 (\`bin/credexec.cjs\`), as the launcher or as the CLI. The rule for every fault is the same: a
 **named one-line error** (stderr starts with \`credexec: \`, no stack trace, no "unexpected
 error", and it names the credential, table or file and the cause), exit **125** from the launcher
-or **1**/**2** from the CLI, **no child started**, and **nothing lost**. A few rows are not
+or **1**/**2** from the CLI, **no child started**, **nothing lost**, and no secret value in
+stderr, ever (every row is checked for the values the store holds). A few rows are not
 failures at all (a lock left by a dead writer is broken and the write goes through) or end by a
 signal (SIGTERM while resolving: credexec dies of it and starts nothing).
 
