@@ -1,31 +1,18 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, utimesSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, utimesSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import test from 'ava';
 import { runCli } from '../support/cli.js';
 import {
-  createWorld,
   runLauncherCli,
+  secretDirs,
   startCli,
   waitForFile,
-  type LauncherWorld,
+  withWorld,
 } from '../support/launcher.js';
 
 const CANARY = 'canary-7Hq-do-not-leak';
-
-async function withWorld(run: (world: LauncherWorld) => Promise<void>): Promise<void> {
-  const world = await createWorld();
-  try {
-    await run(world);
-  } finally {
-    world.cleanup();
-  }
-}
-
-function secretDirs(world: LauncherWorld): string[] {
-  return readdirSync(world.runtimeDir).filter((name) => name.startsWith('credexec-'));
-}
 
 test('secrets reach the child: latest, pinned, context, optional-missing unset, files 0600 and removed', async (t) => {
   await withWorld(async (world) => {

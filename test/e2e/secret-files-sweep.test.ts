@@ -1,29 +1,16 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import test from 'ava';
 import {
   BIN,
-  createWorld,
   runLauncherCli,
+  secretDirs,
   startCli,
   waitForFile,
-  type LauncherWorld,
+  withWorld,
 } from '../support/launcher.js';
-
-async function withWorld(run: (world: LauncherWorld) => Promise<void>): Promise<void> {
-  const world = await createWorld();
-  try {
-    await run(world);
-  } finally {
-    world.cleanup();
-  }
-}
-
-function secretDirs(world: LauncherWorld): string[] {
-  return readdirSync(world.runtimeDir).filter((name) => name.startsWith('credexec-'));
-}
 
 function exists(pid: number): boolean {
   try {

@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import {
   chmodSync,
   copyFileSync,
@@ -14,8 +13,8 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test from 'ava';
-import { BIN } from '../support/cli.js';
-import { waitForFile } from '../support/launcher.js';
+import type { CliResult } from '../support/cli.js';
+import { startCli, waitForFile } from '../support/launcher.js';
 import { REPO_ROOT } from '../support/vectors.js';
 
 // The single executable (`npm run build:sea`, docs/single-binary.md), tested as it is used: copied
@@ -33,12 +32,7 @@ const { version } = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'ut
 // What the tests' commands need, linked into a directory of their own: no `node` among them.
 const TOOLS = ['sh', 'sleep', 'true'];
 
-interface Run {
-  readonly exitCode: number | null;
-  readonly signal: NodeJS.Signals | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
+type Run = CliResult;
 
 interface Started {
   readonly pid: number;
@@ -96,47 +90,15 @@ function createWorld(): World {
     CREDEXEC_LOCAL_DIR: join(dir, 'store'),
   };
   const start: World['start'] = (args, options = {}) => {
-    const child = spawn(binary, args, {
+    const started = startCli(args, {
+      binary,
       cwd,
       env: { ...env, ...options.env },
-      stdio: ['pipe', 'pipe', 'pipe'],
+      ...(options.input === undefined ? {} : { input: options.input }),
     });
-    const stdout: Buffer[] = [];
-    const stderr: Buffer[] = [];
-    child.stdout.on('data', (chunk: Buffer) => stdout.push(chunk));
-    child.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));
-    const result = new Promise<Run>((resolve, reject) => {
-      child.on('error', reject);
-      child.on('close', (exitCode, signal) =>
-        resolve({
-          exitCode,
-          signal,
-          stdout: Buffer.concat(stdout).toString('utf8'),
-          stderr: Buffer.concat(stderr).toString('utf8'),
-        }),
-      );
-    });
-    child.stdin.end(options.input ?? '');
-    return { pid: child.pid!, result };
+    return { pid: started.process.pid!, result: started.result };
   };
-  const npm: World['npm'] = (args) =>
-    new Promise((resolve, reject) => {
-      const child = spawn(process.execPath, [BIN, ...args], { cwd, env, stdio: 'pipe' });
-      const stdout: Buffer[] = [];
-      const stderr: Buffer[] = [];
-      child.stdout.on('data', (chunk: Buffer) => stdout.push(chunk));
-      child.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));
-      child.on('error', reject);
-      child.on('close', (exitCode, signal) =>
-        resolve({
-          exitCode,
-          signal,
-          stdout: Buffer.concat(stdout).toString('utf8'),
-          stderr: Buffer.concat(stderr).toString('utf8'),
-        }),
-      );
-      child.stdin.end();
-    });
+  const npm: World['npm'] = (args) => startCli(args, { cwd, env }).result;
   return { cwd, npm, start, run: (args, options) => start(args, options).result };
 }
 

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -109,17 +109,44 @@ export async function createWorld(): Promise<LauncherWorld> {
   };
 }
 
+/** Run `body` in a fresh world, removed afterwards whatever happens. */
+export async function withWorld(
+  body: (world: LauncherWorld) => Promise<void> | void,
+): Promise<void> {
+  const world = await createWorld();
+  try {
+    await body(world);
+  } finally {
+    world.cleanup();
+  }
+}
+
+/** The run directories (`credexec-*`) of secret files in the world's XDG_RUNTIME_DIR. */
+export function secretDirs(world: LauncherWorld): string[] {
+  return readdirSync(world.runtimeDir).filter((name) => name.startsWith('credexec-'));
+}
+
 export interface StartedCli {
   readonly process: ChildProcessWithoutNullStreams;
   readonly result: Promise<CliResult>;
 }
 
-/** Start the real bin with piped stdio (so stdin is not a TTY) and collect its output. */
-export function startCli(
-  args: readonly string[],
-  options: { env: Record<string, string | undefined>; cwd: string },
-): StartedCli {
-  const child = spawn(process.execPath, [join(REPO_ROOT, 'bin', 'credexec.cjs'), ...args], {
+export interface StartOptions {
+  readonly env: Record<string, string | undefined>;
+  readonly cwd: string;
+  /** What stdin carries before it closes (nothing by default). */
+  readonly input?: string | Buffer;
+  /** The executable that is credexec: the real bin under this Node by default. */
+  readonly binary?: string;
+}
+
+/** Start credexec with piped stdio (so stdin is not a TTY) and collect its output. */
+export function startCli(args: readonly string[], options: StartOptions): StartedCli {
+  const [file, ...prefix] =
+    options.binary === undefined
+      ? [process.execPath, join(REPO_ROOT, 'bin', 'credexec.cjs')]
+      : [options.binary];
+  const child = spawn(file!, [...prefix, ...args], {
     env: options.env,
     cwd: options.cwd,
     stdio: ['pipe', 'pipe', 'pipe'],
@@ -139,7 +166,7 @@ export function startCli(
       }),
     );
   });
-  child.stdin.end();
+  child.stdin.end(options.input ?? '');
   return { process: child, result };
 }
 
