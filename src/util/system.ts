@@ -10,14 +10,4 @@ export function describeErrno(error: unknown): string {
   return errnoCode(error) ?? (error instanceof Error ? error.message : String(error));
 }
 
-/** Does `pid` exist? EPERM means it does, as someone else's process. */
-export function processIsAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error: unknown) {
-    return errnoCode(error) !== 'ESRCH';
-  }
-}
-
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
