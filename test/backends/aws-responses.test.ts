@@ -332,11 +332,13 @@ for (const transport of TRANSPORTS) {
         1,
         'Decrypt',
       );
-      t.deepEqual(await keyFailure(t, () => backend.keys.decrypt(Buffer.from('blob'), {})), {
-        message:
-          'kms:Decrypt (KMS in eu-west-1): the answer from KMS was cut short (the connection closed after 6 bytes)',
-        reason: 'unavailable',
-      });
+      const failure = await keyFailure(t, () => backend.keys.decrypt(Buffer.from('blob'), {}));
+      t.is(failure.reason, 'unavailable');
+      // Node 24 and later keep the bytes of a chunk that never arrived whole to themselves.
+      t.regex(
+        failure.message,
+        /^kms:Decrypt \(KMS in eu-west-1\): the answer from KMS was cut short \(the connection closed after (6|0) bytes\)$/,
+      );
       t.is(fixture.kms.count('Decrypt'), ATTEMPTS);
     },
   );
