@@ -52,6 +52,12 @@ export {
   type LaunchOptions,
   type LaunchOutcome,
 } from './launch/run-launcher.js';
+export {
+  spawnStarter,
+  type ChildStarter,
+  type StartRequest,
+  type StartedSecret,
+} from './launch/child-starter.js';
 export { loadLaunchManifest, type ManifestOptions } from './launch/launch-manifest.js';
 export {
   parseManifests,

@@ -23,7 +23,8 @@ import {
   type ForwardedSignal,
   type SignalSource,
 } from './signal-relay.js';
-import { spawnChild, type ChildExit, type RunningChild } from './spawn-child.js';
+import { spawnStarter, type ChildStarter, type StartedSecret } from './child-starter.js';
+import type { ChildExit, RunningChild } from './spawn-child.js';
 import { isForegroundProcessGroup, terminalAlreadyDelivers } from './terminal.js';
 
 export interface LaunchOptions extends ManifestOptions {
@@ -33,6 +34,8 @@ export interface LaunchOptions extends ManifestOptions {
   readonly pristine: boolean;
   /** Key-service decrypts in flight at most. */
   readonly concurrency?: number;
+  /** How the command starts: spawned with inherited stdio unless a capability says otherwise. */
+  readonly starter?: ChildStarter;
 }
 
 /** Everything the launcher takes from its process, injected so tests can replace it. */
@@ -176,6 +179,20 @@ function forwarder(child: RunningChild, io: LaunchIo, files: SecretFiles) {
   };
 }
 
+function startedSecrets(resolutions: readonly Resolution[]): StartedSecret[] {
+  return resolutions.flatMap((resolution) =>
+    resolution.status === 'resolved'
+      ? [
+          {
+            variable: resolution.entry.variable,
+            value: resolution.value,
+            file: resolution.entry.file,
+          },
+        ]
+      : [],
+  );
+}
+
 /** The command is running (with the signals that arrived meanwhile), or a signal stopped us first. */
 type Started =
   | { readonly child: RunningChild; readonly queued: readonly ForwardedSignal[] }
@@ -208,7 +225,13 @@ async function start(
     return { stopped: first };
   }
   try {
-    return { child: await spawnChild(options.command, options.args, first.env), queued };
+    const child = await (options.starter ?? spawnStarter).start({
+      command: options.command,
+      args: options.args,
+      env: first.env,
+      secrets: startedSecrets(first.resolutions),
+    });
+    return { child, queued };
   } finally {
     wipeResolutions(first.resolutions);
   }

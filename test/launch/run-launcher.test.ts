@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { isatty } from 'node:tty';
 import test from 'ava';
 import { EMPTY_CONTEXT } from '../../src/envelope/context.js';
+import { spawnStarter } from '../../src/launch/child-starter.js';
 import {
   PID1_WARNING,
   processLaunchIo,
@@ -93,4 +94,38 @@ test('processLaunchIo is this process, with the environment it is given', (t) =>
   t.is(io.signals, process);
   t.is(io.stdinIsTty, isatty(0));
   t.is(processLaunchIo().env, process.env);
+});
+
+test('a starter composed in starts the command, sees each secret while it starts, and the values are zeroed after', async (t) => {
+  const { dir, cleanup } = scratch('TOKEN=app.token\n');
+  t.teardown(cleanup);
+  const backend = new FakeBackend(0);
+  backend.add('app.token', '1', 'starter-canary');
+  const { io } = fakeIo(dir);
+  const seen: { variable: string; value: string; file: boolean }[] = [];
+  let kept: Uint8Array | undefined;
+  const outcome = await runLauncher(
+    backend,
+    {
+      command: process.execPath,
+      args: ['-e', 'process.exit(process.env.TOKEN === "starter-canary" ? 0 : 9)'],
+      manifests: [join(dir, 'm.env')],
+      context: EMPTY_CONTEXT,
+      allowVars: [],
+      pristine: false,
+      starter: {
+        start(request) {
+          for (const { variable, value, file } of request.secrets) {
+            seen.push({ variable, value: Buffer.from(value).toString('utf8'), file });
+            kept = value;
+          }
+          return spawnStarter.start(request);
+        },
+      },
+    },
+    io,
+  );
+  t.deepEqual(outcome, { code: 0 });
+  t.deepEqual(seen, [{ variable: 'TOKEN', value: 'starter-canary', file: false }]);
+  t.true(kept !== undefined && kept.every((byte) => byte === 0));
 });

@@ -1,0 +1,31 @@
+import { spawnChild, type RunningChild } from './spawn-child.js';
+
+/** A secret as it went to the child, for a starter that must know the values (redaction). */
+export interface StartedSecret {
+  readonly variable: string;
+  /** The exact bytes; zeroed by the launcher as soon as `start` settles: copy what you keep. */
+  readonly value: Uint8Array;
+  /** The value went to a file (the variable holds its path), not into the environment. */
+  readonly file: boolean;
+}
+
+export interface StartRequest {
+  readonly command: string;
+  readonly args: readonly string[];
+  readonly env: Record<string, string>;
+  readonly secrets: readonly StartedSecret[];
+}
+
+/**
+ * How the launcher starts the command once its environment is ready: spawn it with inherited
+ * stdio (the default), or whatever a capability composed in by the CLI does instead — pipe its
+ * output through a redactor, or become it (exec). Failures reject with SpawnError.
+ */
+export interface ChildStarter {
+  start(request: StartRequest): Promise<RunningChild>;
+}
+
+/** The default: a child with inherited stdin, stdout and stderr, in credexec's process group. */
+export const spawnStarter: ChildStarter = {
+  start: ({ command, args, env }) => spawnChild(command, args, env),
+};
