@@ -37,7 +37,7 @@ export class Automaton {
 
   constructor(patterns: readonly Uint8Array[], options: { maxDenseStates?: number } = {}) {
     const trie = buildTrie(patterns);
-    const denseDepth = chooseDenseDepth(trie.depth, options.maxDenseStates ?? 4096);
+    const denseDepth = chooseDenseDepth(trie, options.maxDenseStates ?? 1024);
     const links = linkTrie(trie, denseDepth);
     const numbering = renumber(trie, links, denseDepth);
     const { newId, oldIds, fastLimit, denseLimit } = numbering;
@@ -114,27 +114,33 @@ export class Automaton {
   }
 }
 
-/** A trie as parallel arrays (first-child / next-sibling lists); node 0 is the root. */
+/**
+ * A trie as parallel typed arrays (first-child / next-sibling lists), sized for the worst case (no
+ * shared prefixes), so building it allocates little garbage; node 0 is the root.
+ */
 interface Trie {
-  readonly firstChild: number[];
-  readonly sibling: number[];
-  readonly label: number[];
-  readonly parent: number[];
-  readonly depth: number[];
-  readonly childCount: number[];
+  count: number;
+  readonly firstChild: Int32Array;
+  readonly sibling: Int32Array;
+  readonly label: Uint8Array;
+  readonly parent: Int32Array;
+  readonly depth: Int32Array;
+  readonly childCount: Int32Array;
   /** Index of the pattern that ends at the node, or -1. */
-  readonly terminal: number[];
+  readonly terminal: Int32Array;
 }
 
 function buildTrie(patterns: readonly Uint8Array[]): Trie {
+  const capacity = 1 + patterns.reduce((total, pattern) => total + pattern.length, 0);
   const trie: Trie = {
-    firstChild: [-1],
-    sibling: [-1],
-    label: [0],
-    parent: [-1],
-    depth: [0],
-    childCount: [0],
-    terminal: [-1],
+    count: 1,
+    firstChild: new Int32Array(capacity).fill(-1),
+    sibling: new Int32Array(capacity).fill(-1),
+    label: new Uint8Array(capacity),
+    parent: new Int32Array(capacity).fill(-1),
+    depth: new Int32Array(capacity),
+    childCount: new Int32Array(capacity),
+    terminal: new Int32Array(capacity).fill(-1),
   };
   const rootChildren = new Int32Array(256).fill(-1);
   patterns.forEach((pattern, index) => {
@@ -143,14 +149,12 @@ function buildTrie(patterns: readonly Uint8Array[]): Trie {
     for (const byte of pattern) {
       let child = node === 0 ? rootChildren[byte]! : findChild(trie, node, byte);
       if (child < 0) {
-        child = trie.label.length;
-        trie.firstChild.push(-1);
-        trie.sibling.push(trie.firstChild[node]!);
-        trie.label.push(byte);
-        trie.parent.push(node);
-        trie.depth.push(trie.depth[node]! + 1);
-        trie.childCount.push(0);
-        trie.terminal.push(-1);
+        child = trie.count;
+        trie.count += 1;
+        trie.sibling[child] = trie.firstChild[node]!;
+        trie.label[child] = byte;
+        trie.parent[child] = node;
+        trie.depth[child] = trie.depth[node]! + 1;
         trie.firstChild[node] = child;
         trie.childCount[node] = trie.childCount[node]! + 1;
         if (node === 0) rootChildren[byte] = child;
@@ -171,9 +175,12 @@ function findChild(trie: Trie, node: number, byte: number): number {
 }
 
 /** The largest depth D ≥ 1 such that the states of depth ≤ D fit in `maxDenseStates` rows. */
-function chooseDenseDepth(depths: readonly number[], maxDenseStates: number): number {
+function chooseDenseDepth(trie: Trie, maxDenseStates: number): number {
   const perDepth: number[] = [];
-  for (const depth of depths) perDepth[depth] = (perDepth[depth] ?? 0) + 1;
+  for (let node = 0; node < trie.count; node += 1) {
+    const depth = trie.depth[node]!;
+    perDepth[depth] = (perDepth[depth] ?? 0) + 1;
+  }
   let total = perDepth[0]! + (perDepth[1] ?? 0);
   let chosen = 1;
   while (chosen + 1 < perDepth.length && total + perDepth[chosen + 1]! <= maxDenseStates) {
@@ -191,12 +198,12 @@ interface Links {
   /** Full transition rows of the dense states (depth ≤ D), in old ids. */
   readonly rows: Map<number, Int32Array>;
   /** Nodes in breadth-first order. */
-  readonly order: readonly number[];
+  readonly order: Int32Array;
 }
 
 /** Failure links, match lengths and dense rows, in breadth-first order (classic Aho–Corasick). */
 function linkTrie(trie: Trie, denseDepth: number): Links {
-  const count = trie.label.length;
+  const count = trie.count;
   const fail = new Int32Array(count);
   const matchLength = new Int32Array(count);
   const matchPattern = new Int32Array(count).fill(-1);
@@ -211,8 +218,9 @@ function linkTrie(trie: Trie, denseDepth: number): Links {
     }
     return rows.get(current)![byte]!;
   };
-  const order: number[] = [0];
-  for (let head = 0; head < order.length; head += 1) {
+  const order = new Int32Array(count);
+  let queued = 1;
+  for (let head = 0; head < queued; head += 1) {
     const node = order[head]!;
     const parent = trie.parent[node]!;
     fail[node] = parent <= 0 ? 0 : delta(fail[parent]!, trie.label[node]!);
@@ -234,7 +242,8 @@ function linkTrie(trie: Trie, denseDepth: number): Links {
       rows.set(node, row);
     }
     for (let child = trie.firstChild[node]!; child >= 0; child = trie.sibling[child]!) {
-      order.push(child);
+      order[queued] = child;
+      queued += 1;
     }
   }
   return { fail, matchLength, matchPattern, liveDepth, rows, order };

@@ -3,14 +3,9 @@ import { isUtf8 } from 'node:buffer';
 /**
  * The forms in which a secret value leaks into logs, as byte strings to look for. Pure: bytes in,
  * bytes out. Which forms exist, and what is deliberately not covered, is documented in
- * docs/redaction.md ("What is caught").
+ * docs/launcher.md ("Redaction": what is caught and what is not).
  */
 export type FormKind = 'raw' | 'line' | 'base64' | 'base64-embedded' | 'percent' | 'json';
-
-export interface Form {
-  readonly kind: FormKind;
-  readonly bytes: Buffer;
-}
 
 const STANDARD = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
 const URL_SAFE = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
@@ -92,13 +87,22 @@ const PERCENT_KEEP: readonly string[] = [
   `${ALPHANUMERIC}-._~!'()*;,/?:@&=+$#`,
 ];
 
+const PERCENT_KEEP_SETS = PERCENT_KEEP.map(
+  (keep) => new Set([...keep].map((char) => char.charCodeAt(0))),
+);
+/** Bytes that every encoder keeps: a value made of these alone has no percent form of its own. */
+const ALWAYS_KEPT = PERCENT_KEEP_SETS.reduce(
+  (common, set) => new Set([...common].filter((byte) => set.has(byte))),
+);
+
 export function percentForms(value: Uint8Array): Buffer[] {
+  if (value.every((byte) => ALWAYS_KEPT.has(byte))) return [];
+  const hasSpace = value.includes(0x20);
   const forms: string[] = [];
-  for (const keep of PERCENT_KEEP) {
-    const keepSet = new Set([...keep].map((char) => char.charCodeAt(0)));
-    for (const spacePlus of [false, true]) {
+  for (const keep of PERCENT_KEEP_SETS) {
+    for (const spacePlus of hasSpace ? [false, true] : [false]) {
       for (const upper of [true, false]) {
-        forms.push(percentEncode(value, keepSet, spacePlus, upper));
+        forms.push(percentEncode(value, keep, spacePlus, upper));
       }
     }
   }
@@ -143,12 +147,18 @@ interface JsonStyle {
 export function jsonForms(value: Uint8Array): Buffer[] {
   if (!isUtf8(value)) return [];
   const text = Buffer.from(value).toString('utf8');
+  // Only the choices that change something for this text are tried.
+  const codes = [...text].map((char) => char.codePointAt(0)!);
+  const nonAscii = codes.some((code) => code > 0x7e);
+  const html = /[<>&='\u2028\u2029]/.test(text);
+  // Upper- or lower-case hex digits only show in \u escapes.
+  const unicodeEscapes = html || nonAscii || codes.some((code) => code < 0x20);
   const forms: string[] = [];
-  for (const ascii of [false, true]) {
-    for (const slash of [false, true]) {
-      for (const html of ['', '<>&', `<>&='`]) {
-        for (const upperHex of [false, true]) {
-          forms.push(jsonEscape(text, { ascii, slash, html, upperHex }));
+  for (const ascii of nonAscii ? [false, true] : [false]) {
+    for (const slash of text.includes('/') ? [false, true] : [false]) {
+      for (const extra of html ? ['', '<>&', `<>&='`] : ['']) {
+        for (const upperHex of unicodeEscapes ? [false, true] : [false]) {
+          forms.push(jsonEscape(text, { ascii, slash, html: extra, upperHex }));
         }
       }
     }

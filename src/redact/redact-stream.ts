@@ -1,7 +1,7 @@
 import { Transform, type Readable, type TransformCallback, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Redaction } from './redaction.js';
-import { Redactor } from './redactor.js';
+import { Redactor, type Output } from './redactor.js';
 
 /**
  * How long a stream may be idle before the bytes held back as a possible start of a secret are
@@ -10,6 +10,9 @@ import { Redactor } from './redactor.js';
  * without a noticeable delay.
  */
 export const DEFAULT_IDLE_MS = 50;
+
+/** Output pieces shorter than this are joined with their neighbours before being pushed. */
+const SMALL_PIECE = 4096;
 
 export interface RedactStreamOptions {
   /**
@@ -76,8 +79,31 @@ export class RedactStream extends Transform {
     callback(error);
   }
 
-  #emit(output: Buffer): void {
-    if (output.length > 0) this.push(output);
+  /**
+   * Large pieces (views of the input) go out as they are, so the data is not copied; runs of
+   * small ones (markers and the bytes between close matches) are joined, so a burst of matches
+   * does not become a burst of tiny chunks.
+   */
+  #emit(output: Output): void {
+    let run: Buffer[] = [];
+    let runBytes = 0;
+    const flushRun = () => {
+      if (run.length === 1) this.push(run[0]);
+      else if (run.length > 1) this.push(join(run, runBytes));
+      run = [];
+      runBytes = 0;
+    };
+    for (const piece of output) {
+      if (piece.length >= SMALL_PIECE) {
+        flushRun();
+        this.push(piece);
+      } else if (piece.length > 0) {
+        run.push(piece);
+        runBytes += piece.length;
+        if (runBytes >= SMALL_PIECE) flushRun();
+      }
+    }
+    flushRun();
   }
 
   #schedule(): void {
@@ -109,6 +135,17 @@ export class RedactStream extends Transform {
     if (this.#ended) return;
     this.#emit(this.#redactor.flush());
   };
+}
+
+/** Like Buffer.concat, which V8 keeps deoptimizing when called this often with lists of all sizes. */
+function join(pieces: readonly Buffer[], bytes: number): Buffer {
+  const joined = Buffer.allocUnsafe(bytes);
+  let offset = 0;
+  for (const piece of pieces) {
+    joined.set(piece, offset);
+    offset += piece.length;
+  }
+  return joined;
 }
 
 /** The two redacted streams of one child, kept apart, sharing one compiled secret set. */

@@ -42,7 +42,8 @@ export class Redaction {
     const bytes = patterns.map((pattern) => pattern.bytes);
     this.automaton = new Automaton(bytes);
     const short = bytes.filter((pattern) => pattern.length < MIN_WINDOW);
-    this.skipping = short.length <= MAX_SHORT_PATTERNS && bytes.length > 0;
+    // With no pattern at all this skips everything at once.
+    this.skipping = short.length <= MAX_SHORT_PATTERNS;
     this.filter = this.skipping
       ? SkipFilter.for(bytes.filter((pattern) => pattern.length >= MIN_WINDOW))
       : undefined;

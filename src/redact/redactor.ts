@@ -5,6 +5,12 @@ const EMPTY = Buffer.alloc(0);
 const NO_SHIFTS = new Uint8Array(0);
 
 /**
+ * Output of one call: consecutive pieces, each a view of the input or a fresh marker. Returning
+ * pieces rather than one buffer spares copying the chunk when a held-back prefix came before it.
+ */
+export type Output = Buffer[];
+
+/**
  * The streaming state of one output stream (stdout or stderr of one child). It replaces matches
  * of the redaction's patterns by their markers, scanning left to right and taking, at each
  * position, the longest pattern that starts there — the result `redactAll` gives for the whole
@@ -46,25 +52,44 @@ export class Redactor {
   }
 
   /**
-   * Feed the next chunk; returns the output that is final now (possibly empty). The result may
-   * share memory with `chunk`.
+   * Feed the next chunk; returns the output that is final now, as pieces (possibly none). Pieces
+   * may be views of `chunk`.
    */
-  write(chunk: Uint8Array): Buffer {
+  write(chunk: Uint8Array): Output {
     const input = Buffer.isBuffer(chunk)
       ? chunk
       : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.length);
+    const output: Output = [];
     const held = this.#pending;
-    if (held.length === 0) return this.#scan(input, false, false);
-    const data = Buffer.concat([held, input]);
+    if (held.length === 0) {
+      this.#scan(input, false, false, output);
+      return output;
+    }
+    // The held-back bytes are settled within the next `longest` bytes: scan them joined with
+    // those alone, then the rest of the chunk where that left off, with no copy of the chunk.
+    const longest = this.#redaction.longestPattern;
+    const head = Math.min(input.length, longest);
+    const joined = Buffer.allocUnsafe(held.length + head);
+    joined.set(held, 0);
+    joined.set(input.subarray(0, head), held.length);
     held.fill(0);
-    return this.#scan(data, false, true);
+    this.#scan(joined, false, true, output);
+    if (input.length > longest) {
+      // What is held back now lies within `input` (it is shorter than `longest`).
+      const resume = longest - this.#pending.length;
+      this.#pending.fill(0);
+      this.#pending = EMPTY;
+      this.#scan(input.subarray(resume), false, false, output);
+    }
+    return output;
   }
 
   /** Return the held-back bytes (with any complete match replaced) and start afresh. */
-  flush(): Buffer {
+  flush(): Output {
+    const output: Output = [];
     const held = this.#pending;
-    if (held.length === 0) return EMPTY;
-    return this.#scan(held, true, true);
+    if (held.length > 0) this.#scan(held, true, true, output);
+    return output;
   }
 
   /**
@@ -72,11 +97,12 @@ export class Redactor {
    * the held-back bytes: they are scanned again with the new patterns, and whatever can no longer
    * start a match is returned.
    */
-  replace(redaction: Redaction): Buffer {
+  replace(redaction: Redaction): Output {
     this.#redaction = redaction;
+    const output: Output = [];
     const held = this.#pending;
-    if (held.length === 0) return EMPTY;
-    return this.#scan(held, false, true);
+    if (held.length > 0) this.#scan(held, false, true, output);
+    return output;
   }
 
   /** Forget the held-back bytes (zeroed) without returning them. */
@@ -86,8 +112,8 @@ export class Redactor {
   }
 
   /**
-   * Redact `data`. `final`: no more input follows this segment. `owned`: `data` is our own copy,
-   * so the matched bytes in it are zeroed once the output is assembled.
+   * Redact `data` into `pieces`. `final`: no more input follows this segment. `owned`: `data` is
+   * our own copy, so the matched bytes in it are zeroed once the output is assembled.
    *
    * Two phases alternate. Skipping rules out start positions cheaply (the skip filter for
    * patterns of MIN_WINDOW bytes or more, `indexOf` for the few shorter ones) and stops where a
@@ -98,7 +124,7 @@ export class Redactor {
    * bytes before are settled and skipping resumes there. Without skipping (too many short
    * patterns) the automaton reads everything.
    */
-  #scan(data: Buffer, final: boolean, owned: boolean): Buffer {
+  #scan(data: Buffer, final: boolean, owned: boolean, pieces: Output): void {
     const redaction = this.#redaction;
     const automaton = redaction.automaton;
     const markers = redaction.markers;
@@ -119,7 +145,6 @@ export class Redactor {
     for (const pattern of shorts) longestShort = Math.max(longestShort, pattern.length);
     // Near the end, skipping cannot rule anything out; let the automaton finish instead.
     const tailReach = Math.max(window, longestShort);
-    const pieces: Buffer[] = [];
     const matches: number[] = [];
     let emitted = 0;
     // Every start before `position` is ruled out or settled.
@@ -188,7 +213,7 @@ export class Redactor {
             if (!final || start < 0) break outer;
             // The end of the segment: the pending match is as long as it will get.
             if (start > emitted) pieces.push(data.subarray(emitted, start));
-            pieces.push(markers[pattern]!);
+            pieces.push(Buffer.from(markers[pattern]!));
             matches.push(start, end);
             emitted = end;
             position = end;
@@ -208,7 +233,7 @@ export class Redactor {
         // Once no live prefix reaches back to the match, nothing can replace it any more.
         if (start >= 0 && index - liveDepth[state]! > start) {
           if (start > emitted) pieces.push(data.subarray(emitted, start));
-          pieces.push(markers[pattern]!);
+          pieces.push(Buffer.from(markers[pattern]!));
           matches.push(start, end);
           emitted = end;
           index = end;
@@ -221,18 +246,11 @@ export class Redactor {
     const keep = final ? length : length - liveDepth[state]!;
     if (keep > emitted) pieces.push(data.subarray(emitted, keep));
     this.#pending = keep < length ? Buffer.from(data.subarray(keep)) : EMPTY;
-    const out =
-      pieces.length === 0
-        ? EMPTY
-        : pieces.length === 1 && matches.length === 0
-          ? pieces[0]!
-          : Buffer.concat(pieces);
     if (owned) {
       for (let match = 0; match < matches.length; match += 2) {
         data.fill(0, matches[match], matches[match + 1]);
       }
     }
-    return out;
   }
 }
 
@@ -242,5 +260,5 @@ export class Redactor {
  */
 export function redactAll(redaction: Redaction, input: Uint8Array): Buffer {
   const redactor = new Redactor(redaction);
-  return Buffer.concat([redactor.write(input), redactor.flush()]);
+  return Buffer.concat([...redactor.write(input), ...redactor.flush()]);
 }

@@ -8,7 +8,7 @@ import {
   type Redaction,
 } from '../../src/redact/redaction.js';
 import { Redactor, redactAll } from '../../src/redact/redactor.js';
-import { leakedForms, oracle, redactInPieces } from '../support/redaction.js';
+import { leakedForms, oracle, redactInPieces, text } from '../support/redaction.js';
 
 const TOKEN = 'tok_8f3a9c2e71b44d0e';
 // Characters that percent-encoding and JSON escape, and a space.
@@ -166,22 +166,22 @@ test('a value written 100 000 times is replaced every time, however the output i
 
 test('a prompt that cannot start a value appears at once; one that can is held until flush', (t) => {
   const redactor = new Redactor(REDACTION);
-  t.is(redactor.write(Buffer.from('Password: ')).toString(), 'Password: ');
+  t.is(text(redactor.write(Buffer.from('Password: '))), 'Password: ');
   t.is(redactor.heldBack, 0);
   // "t" may be the start of TOKEN: held back, the rest is not.
-  t.is(redactor.write(Buffer.from('Continue? [y/n] t')).toString(), 'Continue? [y/n] ');
+  t.is(text(redactor.write(Buffer.from('Continue? [y/n] t'))), 'Continue? [y/n] ');
   t.is(redactor.heldBack, 1);
-  t.is(redactor.flush().toString(), 't');
+  t.is(text(redactor.flush()), 't');
   t.is(redactor.heldBack, 0);
   // After a flush, matching starts afresh: the rest of the value alone is not a match.
-  t.is(redactor.write(Buffer.from(`${TOKEN.slice(1)}\n`)).toString(), `${TOKEN.slice(1)}\n`);
+  t.is(text(redactor.write(Buffer.from(`${TOKEN.slice(1)}\n`))), `${TOKEN.slice(1)}\n`);
 });
 
 test('held-back bytes are exactly the longest suffix that can still start a value', (t) => {
   const redactor = new Redactor(REDACTION);
-  t.is(redactor.write(Buffer.from(`x ${TOKEN.slice(0, 12)}`)).toString(), 'x ');
+  t.is(text(redactor.write(Buffer.from(`x ${TOKEN.slice(0, 12)}`))), 'x ');
   t.is(redactor.heldBack, 12);
-  t.is(redactor.write(Buffer.from('Z')).toString(), `${TOKEN.slice(0, 12)}Z`);
+  t.is(text(redactor.write(Buffer.from('Z'))), `${TOKEN.slice(0, 12)}Z`);
   t.is(redactor.heldBack, 0);
   // A complete value that a longer pattern could extend is held too, then replaced.
   const redaction = compileRedaction([
@@ -189,11 +189,11 @@ test('held-back bytes are exactly the longest suffix that can still start a valu
     { variable: 'LONG', value: Buffer.from('abcdefghij') },
   ]);
   const other = new Redactor(redaction);
-  t.is(other.write(Buffer.from('-abcdefgh')).toString(), '-');
+  t.is(text(other.write(Buffer.from('-abcdefgh'))), '-');
   t.is(other.heldBack, 8);
-  t.is(other.write(Buffer.from('!')).toString(), '<redacted:SHORT>gh!');
-  t.is(other.write(Buffer.from('abcdef')).toString(), '');
-  t.is(other.flush().toString(), '<redacted:SHORT>');
+  t.is(text(other.write(Buffer.from('!'))), '<redacted:SHORT>gh!');
+  t.is(text(other.write(Buffer.from('abcdef'))), '');
+  t.is(text(other.flush()), '<redacted:SHORT>');
 });
 
 test('binary output passes byte for byte except for the replaced values', (t) => {
@@ -249,7 +249,9 @@ function matchesReference(
   return fc.property(
     fc.array(fc.oneof(smallByte, fc.nat(255)), { maxLength: 400 }),
     fc.array(fc.nat(12), { maxLength: 12 }),
-    fc.array(fc.integer({ min: 0, max: 60 }), { maxLength: 16 }),
+    fc.array(fc.oneof(fc.integer({ min: 0, max: 60 }), fc.integer({ min: 61, max: 500 })), {
+      maxLength: 16,
+    }),
     (noise, inserts, sizes) => {
       const parts: Buffer[] = [];
       let at = 0;
@@ -320,7 +322,7 @@ test('when nothing matches, the held-back bytes are the longest suffix that is a
           const input = Buffer.from(noise);
           if (!oracle(secrets, input, { minLength: 1 }).equals(input)) return true;
           const redactor = new Redactor(compileRedaction(secrets, { minLength: 1 }));
-          const output = redactor.write(input);
+          const output = Buffer.concat(redactor.write(input));
           const { patterns } = redactionPatterns(secrets, { minLength: 1 });
           let expected = 0;
           for (let size = 1; size <= input.length; size += 1) {
@@ -355,11 +357,11 @@ test('after replace(), held-back bytes are scanned with the new set: old and new
   const old = [{ variable: 'API_KEY', value: Buffer.from('alpha-secret-1') }];
   const rotated = [...old, { variable: 'API_KEY', value: Buffer.from('bravo-secret-2') }];
   const redactor = new Redactor(compileRedaction(old));
-  t.is(redactor.write(Buffer.from('old: alpha-sec')).toString(), 'old: ');
-  t.is(redactor.replace(compileRedaction(rotated)).toString(), '');
+  t.is(text(redactor.write(Buffer.from('old: alpha-sec'))), 'old: ');
+  t.is(text(redactor.replace(compileRedaction(rotated))), '');
   t.is(redactor.heldBack, 'alpha-sec'.length);
   t.is(
-    redactor.write(Buffer.from('ret-1 new: bravo-secret-2\n')).toString(),
+    text(redactor.write(Buffer.from('ret-1 new: bravo-secret-2\n'))),
     '<redacted:API_KEY> new: <redacted:API_KEY>\n',
   );
 });
@@ -368,11 +370,11 @@ test('replace() returns held-back bytes that can no longer start a value', (t) =
   const redactor = new Redactor(
     compileRedaction([{ variable: 'A', value: Buffer.from('alpha-secret-1') }]),
   );
-  t.is(redactor.write(Buffer.from('x alpha-sec')).toString(), 'x ');
+  t.is(text(redactor.write(Buffer.from('x alpha-sec'))), 'x ');
   const next = compileRedaction([{ variable: 'B', value: Buffer.from('secret-2222') }]);
-  t.is(redactor.replace(next).toString(), 'alpha-');
+  t.is(text(redactor.replace(next)), 'alpha-');
   t.is(redactor.heldBack, 3);
-  t.is(redactor.write(Buffer.from('ret-2222')).toString(), '<redacted:B>');
+  t.is(text(redactor.write(Buffer.from('ret-2222'))), '<redacted:B>');
 });
 
 test('a redaction without values passes everything through at once', (t) => {
@@ -380,6 +382,6 @@ test('a redaction without values passes everything through at once', (t) => {
   t.deepEqual(redaction.report.tooShort, ['PIN']);
   const redactor = new Redactor(redaction);
   const input = Buffer.from('PIN 12, and some text\n');
-  t.true(redactor.write(input).equals(input));
+  t.deepEqual(redactor.write(input), [input]);
   t.is(redactor.heldBack, 0);
 });

@@ -45,6 +45,11 @@ export function oracle(
   return Buffer.concat(out);
 }
 
+/** Redactor output as text. */
+export function text(output: readonly Buffer[]): string {
+  return Buffer.concat(output).toString('utf8');
+}
+
 /** Feed `input` to a fresh redactor in pieces of the given sizes (the rest last), then flush. */
 export function redactInPieces(
   redaction: Redaction,
@@ -58,11 +63,11 @@ export function redactInPieces(
   for (const size of [...sizes, input.length]) {
     const end = Math.min(input.length, position + size);
     // Copied: the result may share memory with the input, which the next write must not change.
-    out.push(Buffer.from(redactor.write(input.subarray(position, end))));
+    out.push(Buffer.concat(redactor.write(input.subarray(position, end))));
     onHeld(redactor.heldBack);
     position = end;
   }
-  out.push(redactor.flush());
+  out.push(...redactor.flush());
   return Buffer.concat(out);
 }
 
