@@ -28,6 +28,13 @@ export interface RedactionOptions {
 
 export const DEFAULT_MIN_LENGTH = 4;
 
+/**
+ * Values longer than this are matched as they are and line by line only: their encodings would
+ * add several times their size to the automaton (about 70 bytes of memory per pattern byte while
+ * it is built), and a large file secret leaks whole in an encoding rarely.
+ */
+export const MAX_ENCODED_VALUE = 16 * 1024;
+
 /** A byte string to replace, and the variable whose value it comes from. */
 export interface Pattern {
   readonly bytes: Buffer;
@@ -44,6 +51,8 @@ export interface RedactionReport {
   readonly tooShort: readonly string[];
   /** Entries with `redact: false`. */
   readonly optedOut: readonly string[];
+  /** Entries longer than MAX_ENCODED_VALUE: matched as they are and line by line only. */
+  readonly notEncoded: readonly string[];
 }
 
 export interface PatternSet {
@@ -116,9 +125,16 @@ export function redactionPatterns(
       }
     },
   ];
-  for (const stage of stages) {
-    for (const secret of included) stage(secret, withoutTrailingNewline(secret.value));
-  }
+  const notEncoded = included
+    .filter((secret) => secret.value.length > MAX_ENCODED_VALUE)
+    .map((secret) => secret.variable);
+  stages.forEach((stage, index) => {
+    for (const secret of included) {
+      // The first two stages are the value itself and its lines.
+      if (index >= 2 && secret.value.length > MAX_ENCODED_VALUE) continue;
+      stage(secret, withoutTrailingNewline(secret.value));
+    }
+  });
   return {
     patterns: [...seen.values()],
     report: {
@@ -126,6 +142,7 @@ export function redactionPatterns(
       redacted: [...counts].map(([variable, patterns]) => ({ variable, patterns })),
       tooShort,
       optedOut,
+      notEncoded,
     },
   };
 }

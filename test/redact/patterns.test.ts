@@ -1,5 +1,9 @@
 import test from 'ava';
-import { redactionPatterns, redactionReport } from '../../src/redact/patterns.js';
+import {
+  MAX_ENCODED_VALUE,
+  redactionPatterns,
+  redactionReport,
+} from '../../src/redact/patterns.js';
 
 const secret = (variable: string, value: string, redact?: boolean) => ({
   variable,
@@ -19,6 +23,7 @@ test('values shorter than the minimum are not redacted and are reported by name'
     redacted: [{ variable: 'TOKEN', patterns: 6 }],
     tooShort: ['PIN', 'NEWLINE', 'EMPTY'],
     optedOut: [],
+    notEncoded: [],
   });
 });
 
@@ -89,4 +94,19 @@ test('the report names entries and counts patterns, and holds no value', (t) => 
   t.false(JSON.stringify(report).includes('12"'));
   t.is(report.redacted.length, 1);
   t.true(report.redacted[0]!.patterns > 3);
+});
+
+test('a value longer than the encoding limit is matched as it is and line by line only', (t) => {
+  const line = 'A'.repeat(63);
+  const bundle = `${line}\n`.repeat(Math.ceil(MAX_ENCODED_VALUE / 64) + 1);
+  const { patterns, report } = redactionPatterns([
+    secret('BUNDLE', bundle),
+    secret('TOKEN', 'tok-123456/7'),
+  ]);
+  t.deepEqual(report.notEncoded, ['BUNDLE']);
+  t.deepEqual(
+    [...new Set(patterns.filter((p) => p.variable === 'BUNDLE').map((p) => p.kind))],
+    ['raw', 'line'],
+  );
+  t.true(patterns.some((p) => p.variable === 'TOKEN' && p.kind === 'percent'));
 });
