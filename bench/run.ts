@@ -1,6 +1,7 @@
 /**
  * credexec benchmark entry: `node --import tsx bench/run.ts [--quick] [--runs N] [--delay-ms D]
- * [--sizes 1,10,50,100] [--only startup,resolution,memory] [--nodes PATH,…] [--profile] [--out FILE]`.
+ * [--sizes 1,10,50,100] [--only startup,resolution,memory,redact] [--nodes PATH,…] [--profile]
+ * [--redact-mib M] [--out FILE]`.
  * Prints tables and the targets, and writes everything as JSON (default
  * bench/results/bench-<timestamp>.json). Needs a built dist/ (`npm run bench` builds first).
  */
@@ -9,12 +10,13 @@ import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { BIN, REPO_ROOT, machine, ms, ratio, round, table, type Machine } from './lib.js';
 import { benchMemory, type MemoryResult } from './memory.js';
+import { benchRedact, type RedactResult } from './redact.js';
 import { benchResolution, type ResolutionResult } from './resolution.js';
 import { nodeRuntimes, singleBinary } from './runtimes.js';
 import { benchStartup, type RuntimeStartup, type StartupResult } from './startup.js';
 
-type Section = 'startup' | 'resolution' | 'memory';
-const SECTIONS: readonly Section[] = ['startup', 'resolution', 'memory'];
+type Section = 'startup' | 'resolution' | 'memory' | 'redact';
+const SECTIONS: readonly Section[] = ['startup', 'resolution', 'memory', 'redact'];
 
 export interface Target {
   readonly name: string;
@@ -34,10 +36,12 @@ export interface BenchReport {
     readonly sizes: readonly number[];
     readonly delayMs: number;
     readonly nodes: readonly string[];
+    readonly redactBytes: number;
   };
   readonly startup?: StartupResult;
   readonly resolution?: ResolutionResult;
   readonly memory?: MemoryResult;
+  readonly redact?: RedactResult;
   readonly targets: readonly Target[];
   readonly durationMs: number;
 }
@@ -61,6 +65,7 @@ function parseOptions(argv: readonly string[]) {
       nodes: { type: 'string' },
       out: { type: 'string' },
       profile: { type: 'boolean', default: false },
+      'redact-mib': { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
     strict: true,
@@ -96,6 +101,14 @@ function parseOptions(argv: readonly string[]) {
     // Other Nodes to measure start-up on: --nodes, else CREDEXEC_BENCH_NODES (bench/README.md).
     nodes: values.nodes ?? process.env.CREDEXEC_BENCH_NODES,
     profile: values.profile ?? false,
+    // 1 GiB of output for the full run (a few seconds per measurement at the 300 MB/s goal).
+    redactBytes:
+      (values['redact-mib'] === undefined
+        ? quick
+          ? 16
+          : 1024
+        : Math.max(1, positiveInteger(values['redact-mib'], '--redact-mib'))) *
+      2 ** 20,
     out:
       values.out === undefined
         ? join(
@@ -287,6 +300,83 @@ function printMemory(result: MemoryResult): void {
   );
 }
 
+function printRedact(result: RedactResult): void {
+  const mib = (bytes: number) => `${(bytes / 2 ** 20).toFixed(0)} MiB`;
+  const mbps = (value: number) => `${value.toFixed(0)} MB/s`;
+  const us = (value: number) => `${value.toFixed(1)} µs`;
+  console.log(
+    `\n## Redaction: ${result.secrets} secrets → ${result.patterns} patterns (${result.automatonStates} automaton states, compiled in ${ms(result.compileMs)}), ${mib(result.sizeBytes)} of mixed output per run\n`,
+  );
+  console.log(
+    `output: ${(result.corpus.textShare * 100).toFixed(0)}% log lines, ${(result.corpus.jsonShare * 100).toFixed(0)}% JSON records, ${(result.corpus.binaryShare * 100).toFixed(0)}% binary, ${result.corpus.matchesPerMiB} values per MiB; scanning: ${result.strategy}`,
+  );
+  console.log(
+    'MB/s per CPU second is what one core sustains; for the pipe rows it is the filtering process alone, without its start-up (node, loading, compiling the secrets: see below); wall MB/s includes the bench feeding and draining the pipe\n',
+  );
+  // Under 20 ms of CPU (cat on a small run) the kernel's 10 ms ticks say too little.
+  const row = (label: string, run: RedactResult['core'], versus: string) => [
+    label,
+    run.cpuMs < 20 ? '-' : mbps(run.mbPerSecCpu),
+    mbps(run.mbPerSecWall),
+    ms(run.cpuMs),
+    versus,
+  ];
+  const pipeRss = (run: RedactResult['pipe']['cat']) =>
+    run.maxRssKb === undefined ? '-' : `${(run.maxRssKb / 1024).toFixed(1)} MiB`;
+  console.log(
+    table(
+      ['path', 'MB/s per CPU s', 'MB/s wall', 'CPU', 'vs baseline', 'peak RSS'],
+      [
+        [...row('Redactor#write (core)', result.core, '-'), '-'],
+        [...row('in process: copying Transform', result.stream.passThrough, ratio(1)), '-'],
+        [...row('in process: RedactStream', result.stream.redact, ratio(result.stream.ratio)), '-'],
+        [...row('pipe: cat', result.pipe.cat, ratio(1)), pipeRss(result.pipe.cat)],
+        [
+          ...row(
+            'pipe: node pass-through',
+            result.pipe.passThrough,
+            ratio(result.pipe.passThrough.mbPerSecWall / result.pipe.cat.mbPerSecWall),
+          ),
+          pipeRss(result.pipe.passThrough),
+        ],
+        [
+          ...row('pipe: node RedactStream', result.pipe.redact, ratio(result.pipe.ratioToCat)),
+          pipeRss(result.pipe.redact),
+        ],
+      ],
+    ),
+  );
+  console.log(
+    `\npipe rows: wall MB/s ratio to \`cat\`; start-up CPU of node pass-through ${ms(result.pipe.passThrough.startupCpuMs ?? 0)}, of node RedactStream ${ms(result.pipe.redact.startupCpuMs ?? 0)}; the redacting process's output ${result.pipe.outputMatches ? 'was exactly the expected bytes' : 'DIFFERED from the expected bytes'}`,
+  );
+  const lat = result.latency;
+  console.log('\n### Latency per line (written one at a time, waiting for it to come out)\n');
+  console.log(
+    table(
+      ['path', 'median', 'p99'],
+      [
+        [
+          'in process: PassThrough',
+          us(lat.adapterPassThrough.medianUs),
+          us(lat.adapterPassThrough.p99Us),
+        ],
+        ['in process: RedactStream', us(lat.adapterRedact.medianUs), us(lat.adapterRedact.p99Us)],
+        ['pipe round trip: cat', us(lat.pipeCat.medianUs), us(lat.pipeCat.p99Us)],
+        [
+          'pipe round trip: node pass-through',
+          us(lat.pipePassThrough.medianUs),
+          us(lat.pipePassThrough.p99Us),
+        ],
+        [
+          'pipe round trip: node RedactStream',
+          us(lat.pipeRedact.medianUs),
+          us(lat.pipeRedact.p99Us),
+        ],
+      ],
+    ),
+  );
+}
+
 function targetsOf(report: Omit<BenchReport, 'targets' | 'durationMs'>): Target[] {
   const targets: Target[] = [];
   if (report.startup !== undefined) {
@@ -359,6 +449,22 @@ function targetsOf(report: Omit<BenchReport, 'targets' | 'durationMs'>): Target[
       ),
     );
   }
+  if (report.redact !== undefined) {
+    targets.push(
+      target(
+        `redaction core, ${report.redact.secrets} secrets: share of one core to redact 300 MB/s`,
+        300 / report.redact.core.mbPerSecCpu,
+        1,
+      ),
+    );
+    targets.push(
+      target(
+        `RedactStream, ${report.redact.secrets} secrets: share of one core to redact 300 MB/s`,
+        300 / report.redact.stream.redact.mbPerSecCpu,
+        1,
+      ),
+    );
+  }
   return targets;
 }
 
@@ -366,7 +472,7 @@ async function main(argv: readonly string[]): Promise<number> {
   const options = parseOptions(argv);
   if (options.help) {
     console.log(
-      'usage: node --import tsx bench/run.ts [--quick] [--runs N] [--delay-ms D] [--sizes 1,10,50,100] [--only startup,resolution,memory] [--nodes PATH,…] [--profile] [--out FILE]',
+      'usage: node --import tsx bench/run.ts [--quick] [--runs N] [--delay-ms D] [--sizes 1,10,50,100] [--only startup,resolution,memory,redact] [--nodes PATH,…] [--profile] [--redact-mib M] [--out FILE]',
     );
     return 0;
   }
@@ -385,6 +491,7 @@ async function main(argv: readonly string[]): Promise<number> {
   let startup: StartupResult | undefined;
   let resolution: ResolutionResult | undefined;
   let memory: MemoryResult | undefined;
+  let redact: RedactResult | undefined;
   if (has('startup')) {
     const single = singleBinary();
     startup = await benchStartup({
@@ -413,6 +520,13 @@ async function main(argv: readonly string[]): Promise<number> {
     });
     printMemory(memory);
   }
+  if (has('redact')) {
+    redact = await benchRedact({
+      sizeBytes: options.redactBytes,
+      latencyLines: options.quick ? 100 : 1000,
+    });
+    printRedact(redact);
+  }
   const partial = {
     machine: info,
     options: {
@@ -424,10 +538,12 @@ async function main(argv: readonly string[]): Promise<number> {
       sizes: options.sizes,
       delayMs: options.delayMs,
       nodes: startup?.runtimes.map((runtime) => runtime.node) ?? [],
+      redactBytes: options.redactBytes,
     },
     ...(startup === undefined ? {} : { startup }),
     ...(resolution === undefined ? {} : { resolution }),
     ...(memory === undefined ? {} : { memory }),
+    ...(redact === undefined ? {} : { redact }),
   };
   const targets = targetsOf(partial);
   console.log('\n## Targets (reported, not asserted)\n');

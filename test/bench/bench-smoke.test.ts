@@ -44,6 +44,8 @@ test('the bench runs with tiny sizes and writes a report whose counts match the 
     // This same Node again: measured once (one entry per version).
     '--nodes',
     process.execPath,
+    '--redact-mib',
+    '4',
     '--out',
     out,
   ]);
@@ -141,6 +143,29 @@ test('the bench runs with tiny sizes and writes a report whose counts match the 
   }
   t.is(memory.aws.n, 2);
 
-  t.true(report.targets.length >= 5);
+  const redact = report.redact!;
+  t.is(redact.sizeBytes, 4 * 2 ** 20);
+  t.is(redact.secrets, 100);
+  t.true(redact.patterns > redact.secrets);
+  t.true(redact.corpus.matchesPerMiB > 0);
+  for (const run of [
+    redact.core,
+    redact.stream.passThrough,
+    redact.stream.redact,
+    redact.pipe.cat,
+    redact.pipe.passThrough,
+    redact.pipe.redact,
+  ]) {
+    t.is(run.bytes, 4 * 2 ** 20);
+    t.true(positive(run.wallMs) && positive(run.mbPerSecWall));
+  }
+  // The redacting process wrote back exactly what redacting the input in one piece gives.
+  t.true(redact.pipe.outputMatches);
+  t.true(redact.pipe.redact.maxRssKb! > 1024);
+  for (const sample of Object.values(redact.latency)) {
+    t.true(positive(sample.medianUs) && sample.p99Us >= sample.medianUs);
+  }
+
+  t.true(report.targets.length >= 7);
   for (const target of report.targets) t.is(target.pass, target.value <= target.limit);
 });
