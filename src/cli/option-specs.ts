@@ -74,6 +74,15 @@ export const LAUNCHER_OPTIONS = {
     type: 'string',
     describe: `decrypts in flight at most [env: CREDEXEC_CONCURRENCY] (default: ${DEFAULT_CONCURRENCY})`,
   },
+  redact: {
+    type: 'boolean',
+    describe:
+      "replace secret values in the command's output with <redacted:VAR> [env: CREDEXEC_REDACT=1]",
+  },
+  'redact-min-length': {
+    type: 'string',
+    describe: 'with --redact: values shorter than this many bytes are left alone (default: 4)',
+  },
 } as const satisfies OptionSpecs;
 
 export const RUN_OPTIONS = {

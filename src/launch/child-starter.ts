@@ -7,6 +7,8 @@ export interface StartedSecret {
   readonly value: Uint8Array;
   /** The value went to a file (the variable holds its path), not into the environment. */
   readonly file: boolean;
+  /** False when the manifest opts this entry out of output redaction (`"redact": false`). */
+  readonly redact: boolean;
 }
 
 export interface StartRequest {

@@ -187,6 +187,7 @@ function startedSecrets(resolutions: readonly Resolution[]): StartedSecret[] {
             variable: resolution.entry.variable,
             value: resolution.value,
             file: resolution.entry.file,
+            redact: true,
           },
         ]
       : [],

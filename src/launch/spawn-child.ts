@@ -46,7 +46,8 @@ function spawnError(
 }
 
 /**
- * Start the command with inherited stdio, in credexec's own process group (so a terminal's
+ * Start the command with inherited stdio (or its stdout and stderr on pipes, for a starter that
+ * passes them on), in credexec's own process group (so a terminal's
  * Ctrl-C reaches it directly). node:child_process rather than execa: execa's cleanup hooks
  * install their own signal handlers (which would interfere with exactly-once forwarding and
  * dying of the child's signal) and importing it costs ~200 ms of start-up. Resolves once the
@@ -59,10 +60,11 @@ export function spawnChild(
   command: string,
   args: readonly string[],
   env: Record<string, string>,
+  stdio: 'inherit' | ['inherit', 'pipe', 'pipe'] = 'inherit',
 ): Promise<RunningChild> {
   let child: ChildProcess;
   try {
-    child = spawn(command, args, { stdio: 'inherit', env, detached: false, shell: false });
+    child = spawn(command, args, { stdio, env, detached: false, shell: false });
   } catch (error: unknown) {
     // Node reports E2BIG (and a few argument errors) synchronously, while env is still at hand.
     return Promise.reject(spawnError(command, error, { argv: [command, ...args], env }));

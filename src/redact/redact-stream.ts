@@ -1,4 +1,4 @@
-import { Transform, type Readable, type TransformCallback, type Writable } from 'node:stream';
+import { Transform, type Readable, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Redaction } from './redaction.js';
 import { Redactor, type Output } from './redactor.js';
@@ -182,7 +182,7 @@ export function redactChildOutput(
 export async function pipeRedacted(
   source: Readable,
   redact: RedactStream,
-  destination: Writable,
+  destination: NodeJS.WritableStream,
 ): Promise<void> {
   await pipeline(source, redact, destination, { end: false });
   await new Promise<void>((resolve, reject) => {

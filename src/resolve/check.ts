@@ -44,10 +44,14 @@ function rowOf(resolution: Resolution): CheckRow {
 export async function checkManifest(
   source: ResolveSource,
   entries: readonly ManifestEntry[],
-  options: ResolveOptions = {},
+  options: ResolveOptions & {
+    /** Looks at the values before they are zeroed (e.g. what `--redact` would do with them). */
+    readonly inspect?: (resolutions: readonly Resolution[]) => void;
+  } = {},
 ): Promise<CheckReport> {
   const resolutions = await resolveEntries(source, entries, options);
   try {
+    options.inspect?.(resolutions);
     const rows = resolutions.map(rowOf);
     return { rows, ok: rows.every((row) => !row.status.startsWith('FAILED')) };
   } finally {

@@ -6,6 +6,7 @@ import type { CommandContext } from '../command-context.js';
 import { ExitCode } from '../exit-codes.js';
 import type { GlobalArguments } from '../global-options.js';
 import { writeStdout } from '../output.js';
+import { redactionChecker, redactionFrom } from '../redaction-options.js';
 import {
   launchExitCode,
   manifestOptionsFrom,
@@ -28,18 +29,24 @@ export function checkCommand(
         .example('$0 check -m app.env --context env=prod', 'another manifest, with context'),
     handler: async (argv) => {
       const options = manifestOptionsFrom(argv, context, 'check');
+      const redaction = redactionFrom(argv, context.env);
+      const redactionCheck =
+        redaction === undefined ? undefined : await redactionChecker(redaction);
       let report;
       try {
         const entries = await loadLaunchManifest(options, context.env);
         const backend = await context.openBackend(argv);
-        report = await checkManifest(backend, entries, { concurrency: options.concurrency });
+        report = await checkManifest(backend, entries, {
+          concurrency: options.concurrency,
+          ...(redactionCheck === undefined ? {} : { inspect: redactionCheck.inspect }),
+        });
       } catch (error: unknown) {
         if (error instanceof UsageError) throw error;
         reportLaunchError(context, error);
         context.setExitCode(launchExitCode(error));
         return;
       }
-      await writeStdout(context.io, formatCheckReport(report));
+      await writeStdout(context.io, formatCheckReport(report), redactionCheck?.text() ?? '');
       context.setExitCode(report.ok ? ExitCode.OK : ExitCode.LAUNCH_FAILED);
     },
   };

@@ -8,8 +8,13 @@ import { ExitCode } from '../exit-codes.js';
 import { withOptions, type GlobalArguments } from '../global-options.js';
 import { LAUNCHER_OPTIONS, RUN_OPTIONS } from '../option-specs.js';
 import { reportError } from '../report-error.js';
+import {
+  redactingStarterFor,
+  redactionFrom,
+  type RedactionArguments,
+} from '../redaction-options.js';
 
-export interface LauncherArguments extends GlobalArguments {
+export interface LauncherArguments extends GlobalArguments, RedactionArguments {
   readonly manifest?: string[] | undefined;
   readonly context?: string[] | undefined;
   readonly allowVar?: string[] | undefined;
@@ -81,11 +86,13 @@ export async function runLauncherCommand(
       'nothing to run: use `credexec [run] [-m MANIFEST] -- CMD [ARGS…]` or a subcommand (see credexec --help)',
     );
   }
+  const redaction = redactionFrom(argv, context.env);
   const options: LaunchOptions = {
     ...manifestOptionsFrom(argv, context),
     command,
     args,
     pristine: argv.pristine === true,
+    ...(redaction === undefined ? {} : { starter: await redactingStarterFor(redaction, context) }),
   };
   try {
     const backend = await context.openBackend(argv);
