@@ -1,5 +1,5 @@
-import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { chmodSync, existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import test from 'ava';
 import { auditRecordProblems } from '../../src/audit/audit-schema.js';
@@ -203,6 +203,24 @@ test('--audit-log - writes the records to stderr, leaving stdout to the command,
       t.false(result.stderr.includes(VALUE));
       t.false(result.stderr.includes(ARGUMENT));
     }
+    // A failure: the record comes first, then credexec's own message.
+    world.manifest('gone.env', 'GONE=app.gone\n');
+    const failed = await runLauncherCli(world, [
+      '--audit-log',
+      '-',
+      '-m',
+      'gone.env',
+      '--',
+      'true',
+    ]);
+    t.is(failed.exitCode, 125);
+    const [record, ...messages] = failed.stderr.split('\n');
+    t.like(records(t, `${record}\n`)[0], { event: 'failed', failure: { code: 'RESOLVE' } });
+    t.deepEqual(messages, [
+      'credexec: 1 secret(s) could not be resolved; nothing was started:',
+      `  GONE: app.gone — credential "app.gone" not found in store file ${join(world.dir, 'store', 'credential-store.json')}`,
+      '',
+    ]);
     const empty = await runLauncherCli(world, ['--audit-log=', '-m', 'app.json', '--', 'true']);
     t.is(empty.exitCode, 2);
     t.is(empty.stderr, 'credexec: --audit-log needs a PATH, or - for standard error\n');
@@ -283,8 +301,8 @@ test('a log that cannot be opened stops the launch with 125 before anything is r
     const marker = join(world.dir, 'ran');
     const missing = join(world.dir, 'no-such-dir', 'audit.log');
     const shared = join(world.dir, 'shared.log');
-    writeFileSync(shared, '', { mode: 0o666 });
-    execFileSync('chmod', ['0666', shared]);
+    writeFileSync(shared, '');
+    chmodSync(shared, 0o666);
     for (const [log, message] of [
       [missing, `credexec: cannot open audit log ${missing}: ENOENT`],
       [
