@@ -16,7 +16,8 @@ export type ErrorCode =
   | 'SPAWN'
   | 'NOT_TEXT'
   | 'SECRET_FILE'
-  | 'OUTPUT';
+  | 'OUTPUT'
+  | 'AUDIT_LOG';
 
 export class CredexecError extends Error {
   readonly code: ErrorCode;
@@ -228,6 +229,13 @@ export class SecretFileError extends CredexecError {
       options,
     );
     this.variable = variable;
+  }
+}
+
+/** The audit log asked for (`--audit-log`) cannot be opened or is unsafe to append to. */
+export class AuditLogError extends CredexecError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('AUDIT_LOG', message, options);
   }
 }
 

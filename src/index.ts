@@ -58,6 +58,7 @@ export {
   type StartRequest,
   type StartedSecret,
 } from './launch/child-starter.js';
+export type { LaunchFailure, LaunchObserver, ObservedEntry } from './launch/launch-observer.js';
 export { loadLaunchManifest, type ManifestOptions } from './launch/launch-manifest.js';
 export {
   parseManifests,

@@ -90,6 +90,11 @@ export const RUN_OPTIONS = {
     type: 'boolean',
     describe: 'pass only the secrets and PATH to the command',
   },
+  'audit-log': {
+    type: 'string',
+    describe:
+      'append a JSON record of the run (no values, no arguments) to PATH, or - for stderr [env: CREDEXEC_AUDIT_LOG]',
+  },
 } as const satisfies OptionSpecs;
 
 /** The trailing `K=V…` words of put, putall, get and getall. */

@@ -14,12 +14,21 @@ export interface ManifestOptions {
   readonly allowVars: readonly string[];
 }
 
+function launchManifestSources(options: ManifestOptions, env: Environment) {
+  return manifestSources(options.manifests, env[MANIFEST_ENV], delimiter);
+}
+
+/** The files a launch reads its manifest from, as named (`-m`, CREDEXEC_MANIFEST or the default). */
+export function launchManifestPaths(options: ManifestOptions, env: Environment): readonly string[] {
+  return launchManifestSources(options, env).paths;
+}
+
 /** Read the manifests `run` and `check` share; throws ManifestError naming files and lines. */
 export function loadLaunchManifest(
   options: ManifestOptions,
   env: Environment,
 ): Promise<ManifestEntry[]> {
-  return loadManifest(manifestSources(options.manifests, env[MANIFEST_ENV], delimiter), {
+  return loadManifest(launchManifestSources(options, env), {
     allowVars: new Set(options.allowVars),
     context: options.context,
   });

@@ -14,6 +14,7 @@ import {
 import { valueAsText } from '../secrets/value-text.js';
 import { buildChildEnv, type Environment } from './child-env.js';
 import { loadLaunchManifest, type ManifestOptions } from './launch-manifest.js';
+import { observedEntries, type LaunchObserver } from './launch-observer.js';
 import { SecretFiles, secretFilesBase, sweepStaleSecretDirs } from './secret-files.js';
 import {
   SignalRelay,
@@ -36,6 +37,8 @@ export interface LaunchOptions extends ManifestOptions {
   readonly concurrency?: number;
   /** How the command starts: spawned with inherited stdio unless a capability says otherwise. */
   readonly starter?: ChildStarter;
+  /** Told what the launch does (the audit log); given data, never a value. */
+  readonly observer?: LaunchObserver | undefined;
 }
 
 /** Everything the launcher takes from its process, injected so tests can replace it. */
@@ -146,6 +149,7 @@ async function prepare(
     concurrency: options.concurrency ?? DEFAULT_CONCURRENCY,
     signal: abort,
   });
+  if (!abort.aborted) options.observer?.resolved(observedEntries(resolutions));
   try {
     return { env: await buildEnvironment(resolutions, options, io, files), resolutions };
   } catch (error: unknown) {
@@ -251,10 +255,17 @@ export async function runLauncher(
 ): Promise<LaunchOutcome> {
   const relay = new SignalRelay(io.signals, () => undefined);
   const files = new SecretFiles(secretFilesBase(io.env), io.pid);
+  const { observer } = options;
   try {
     if (io.pid === 1) io.warn(PID1_WARNING);
-    const started = await start(source, options, io, files, relay);
-    if ('stopped' in started) return { signal: started.stopped };
+    const started = await start(source, options, io, files, relay).catch((error: unknown) => {
+      observer?.failed({ error });
+      throw error;
+    });
+    if ('stopped' in started) {
+      observer?.failed({ signal: started.stopped });
+      return { signal: started.stopped };
+    }
     const { child, queued } = started;
     // Nothing more to fetch: let go of network connections before the long wait on the child,
     // once the command is on its way (closing sockets costs a little; they are close-on-exec).
@@ -263,7 +274,10 @@ export async function runLauncher(
     relay.setHandler(forward);
     // Signals that arrived while the command was being started are delivered now, once each.
     for (const signal of queued) forward(signal);
-    return await child.exited;
+    observer?.started(child.process.pid);
+    const exit = await child.exited;
+    observer?.ended(exit);
+    return exit;
   } finally {
     source.close?.();
     files.remove();

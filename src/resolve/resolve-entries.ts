@@ -34,6 +34,8 @@ export type Resolution =
       readonly entry: ManifestEntry;
       readonly version: string;
       readonly value: Buffer;
+      /** Where the item came from: the store (also when undefined) or the outage fallback. */
+      readonly origin?: 'store' | 'fallback';
     }
   | { readonly status: 'absent'; readonly entry: ManifestEntry }
   | { readonly status: 'failed'; readonly entry: ManifestEntry; readonly error: unknown };

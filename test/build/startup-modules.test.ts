@@ -54,3 +54,50 @@ test('credexec -- true on the local backend loads none of the builtins it can do
     world.cleanup();
   }
 });
+
+// Which bundle chunks a run opens (bin/load-bundle.cjs reads each with fs.openSync).
+const OPENED_PRELOAD = `
+const fs = require('node:fs');
+const opened = [];
+const openSync = fs.openSync;
+fs.openSync = function (path, ...rest) {
+  opened.push(String(path));
+  return openSync.call(this, path, ...rest);
+};
+process.on('exit', () => fs.writeFileSync(process.env.OPENED_OUT, opened.join('\\n')));
+`;
+
+test('the audit log code is loaded only when an audit log is asked for, and loads none of the avoided builtins', async (t) => {
+  const world = await createWorld();
+  try {
+    await world.put('one', 'value-1', '1');
+    const manifest = world.manifest('credexec.env', 'ONE=one\n');
+    const opened = join(world.dir, 'opened.cjs');
+    const modules = join(world.dir, 'module-list.cjs');
+    writeFileSync(opened, OPENED_PRELOAD);
+    writeFileSync(modules, PRELOAD);
+    const out = join(world.dir, 'out.txt');
+    const run = (preload: string, audit: string[]) => {
+      const result = spawnSync(
+        process.execPath,
+        ['-r', preload, BIN, ...audit, '-m', manifest, '--', 'true'],
+        {
+          cwd: world.cwd,
+          env: { ...world.env, OPENED_OUT: out, MODULE_LIST_OUT: out },
+          encoding: 'utf8',
+        },
+      );
+      t.is(result.status, 0, result.stderr);
+      return readFileSync(out, 'utf8').split('\n');
+    };
+    const auditChunks = (files: string[]) =>
+      files.filter((file) => /audit-recorder-\w+\.cjs$/.test(file));
+    t.deepEqual(auditChunks(run(opened, [])), []);
+    const audited = run(opened, ['--audit-log', join(world.dir, 'audit.log')]);
+    t.is(auditChunks(audited).length, 1, audited.join(' '));
+    const loaded = run(modules, ['--audit-log', join(world.dir, 'audit.log')]);
+    for (const name of AVOIDED) t.false(loaded.includes(name), `${name} with --audit-log`);
+  } finally {
+    world.cleanup();
+  }
+});

@@ -5,7 +5,9 @@ import { join } from 'node:path';
 import { isatty } from 'node:tty';
 import test from 'ava';
 import { EMPTY_CONTEXT } from '../../src/envelope/context.js';
+import { LaunchResolveError, ManifestError, NotFoundError } from '../../src/errors.js';
 import { spawnStarter } from '../../src/launch/child-starter.js';
+import type { LaunchObserver, ObservedEntry } from '../../src/launch/launch-observer.js';
 import {
   PID1_WARNING,
   processLaunchIo,
@@ -128,4 +130,142 @@ test('a starter composed in starts the command, sees each secret while it starts
   t.deepEqual(outcome, { code: 0 });
   t.deepEqual(seen, [{ variable: 'TOKEN', value: 'starter-canary', file: false }]);
   t.true(kept !== undefined && kept.every((byte) => byte === 0));
+});
+
+/** An observer that writes down each call, as the launcher made it. */
+function recordingObserver() {
+  const calls: [string, unknown][] = [];
+  const observer: LaunchObserver = {
+    resolved: (entries) => calls.push(['resolved', entries]),
+    started: (pid) => calls.push(['started', pid]),
+    ended: (exit) => calls.push(['ended', exit]),
+    failed: (failure) => calls.push(['failed', failure]),
+  };
+  return { observer, calls };
+}
+
+const launchOptions = (dir: string, args: string[]) => ({
+  command: process.execPath,
+  args,
+  manifests: [join(dir, 'm.env')],
+  context: EMPTY_CONTEXT,
+  allowVars: [],
+  pristine: false,
+});
+
+test('an observer is told the entries without their values, then the pid, then how the command ended', async (t) => {
+  const { dir, cleanup } = scratch('TOKEN=app.token\nOLD=app.token@1\n');
+  t.teardown(cleanup);
+  const backend = new FakeBackend(0);
+  backend.add('app.token', '1', 'observer-canary-1');
+  backend.add('app.token', '2', 'observer-canary-2');
+  const { io } = fakeIo(dir);
+  const { observer, calls } = recordingObserver();
+  let childPid: number | undefined;
+  const outcome = await runLauncher(
+    backend,
+    {
+      ...launchOptions(dir, ['-e', 'process.exit(4)']),
+      observer,
+      starter: {
+        async start(request) {
+          const child = await spawnStarter.start(request);
+          childPid = child.process.pid;
+          return child;
+        },
+      },
+    },
+    io,
+  );
+  t.deepEqual(outcome, { code: 4 });
+  t.deepEqual(calls, [
+    [
+      'resolved',
+      [
+        {
+          variable: 'TOKEN',
+          credential: 'app.token',
+          requestedVersion: undefined,
+          status: 'resolved',
+          version: '0000000000000000002',
+          origin: 'store',
+          file: false,
+          optional: false,
+          error: undefined,
+        },
+        {
+          variable: 'OLD',
+          credential: 'app.token',
+          requestedVersion: '0000000000000000001',
+          status: 'resolved',
+          version: '0000000000000000001',
+          origin: 'store',
+          file: false,
+          optional: false,
+          error: undefined,
+        },
+      ],
+    ],
+    ['started', childPid],
+    ['ended', { code: 4 }],
+  ]);
+  t.false(JSON.stringify(calls).includes('canary'));
+});
+
+test('an observer is told that nothing started, with the error, when a secret does not resolve', async (t) => {
+  const { dir, cleanup } = scratch('GONE=app.gone\n');
+  t.teardown(cleanup);
+  const { io } = fakeIo(dir);
+  const { observer, calls } = recordingObserver();
+  const error = await t.throwsAsync(
+    runLauncher(new FakeBackend(0), { ...launchOptions(dir, ['-e', '']), observer }, io),
+    { instanceOf: LaunchResolveError },
+  );
+  t.deepEqual(
+    calls.map(([call]) => call),
+    ['resolved', 'failed'],
+  );
+  const [entry] = calls[0]![1] as ObservedEntry[];
+  t.like(entry, { variable: 'GONE', status: 'failed', version: undefined, origin: undefined });
+  t.true(entry!.error instanceof NotFoundError);
+  t.deepEqual(calls[1]![1], { error });
+});
+
+test('an observer is told of a manifest error, and of a signal during resolution, without entries', async (t) => {
+  const broken = scratch('not a line\n');
+  t.teardown(broken.cleanup);
+  const manifest = recordingObserver();
+  const error = await t.throwsAsync(
+    runLauncher(
+      new FakeBackend(0),
+      { ...launchOptions(broken.dir, ['-e', '']), observer: manifest.observer },
+      fakeIo(broken.dir).io,
+    ),
+    { instanceOf: ManifestError },
+  );
+  t.deepEqual(manifest.calls, [['failed', { error }]]);
+
+  const slow = scratch('SLOW=slow\n');
+  t.teardown(slow.cleanup);
+  const backend = new FakeBackend(0);
+  let lookups = 0;
+  let answer: (() => void) | undefined;
+  backend.store.getLatest = () => {
+    lookups++;
+    return new Promise((resolve) => (answer = () => resolve(undefined)));
+  };
+  const { io, signals } = fakeIo(slow.dir);
+  const signalled = recordingObserver();
+  const launch = runLauncher(
+    backend,
+    { ...launchOptions(slow.dir, ['-e', '']), observer: signalled.observer },
+    io,
+  );
+  while (lookups === 0) await new Promise((resolve) => setTimeout(resolve, 1));
+  signals.emit('SIGTERM');
+  t.deepEqual(await launch, { signal: 'SIGTERM' });
+  // Resolution finishing after the signal is not reported: the launch is over.
+  answer!();
+  await new Promise((resolve) => setTimeout(resolve, 10));
+  t.deepEqual(signalled.calls, [['failed', { signal: 'SIGTERM' }]]);
 });

@@ -161,6 +161,24 @@ function tests(): void {
     }
   });
 
+  test('--audit-log loads the audit chunk from the binary’s assets and records the run', async (t) => {
+    const world = await worldWithSecret();
+    const run = await world.run(['--audit-log', '-', '--', 'true']);
+    t.is(run.exitCode, 0, run.stderr);
+    const records = run.stderr
+      .split('\n')
+      .filter((line) => line !== '')
+      .map((line) => JSON.parse(line) as { event: string; command: string });
+    t.deepEqual(
+      records.map(({ event, command }) => ({ event, command })),
+      [
+        { event: 'start', command: 'true' },
+        { event: 'end', command: 'true' },
+      ],
+    );
+    t.false(run.stderr.includes('hunter2'));
+  });
+
   test('NODE_OPTIONS is the command’s: the binary ignores it and passes it on', async (t) => {
     const world = await worldWithSecret();
     const run = await world.run(['--', 'sh', '-c', 'printf %s "$NODE_OPTIONS"'], {

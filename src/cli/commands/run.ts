@@ -1,11 +1,14 @@
 import type { Argv, CommandModule } from 'yargs';
+import type { AuditRecorder } from '../../audit/audit-recorder.js';
 import { SpawnError, UsageError } from '../../errors.js';
 import { dieOfSignal } from '../../launch/die-of-signal.js';
+import { launchManifestPaths } from '../../launch/launch-manifest.js';
 import { processLaunchIo, runLauncher, type LaunchOptions } from '../../launch/run-launcher.js';
 import { DEFAULT_CONCURRENCY } from '../../resolve/resolve-entries.js';
 import { contextFromWords, words, type CommandContext } from '../command-context.js';
 import { ExitCode } from '../exit-codes.js';
 import { withOptions, type GlobalArguments } from '../global-options.js';
+import { processIo, STDIN_ARGUMENT } from '../io.js';
 import { LAUNCHER_OPTIONS, RUN_OPTIONS } from '../option-specs.js';
 import { reportError } from '../report-error.js';
 import {
@@ -24,6 +27,7 @@ export interface LauncherArguments extends GlobalArguments, RedactionArguments {
 export interface RunArguments extends LauncherArguments {
   readonly command?: string[] | undefined;
   readonly pristine?: boolean | undefined;
+  readonly auditLog?: string | undefined;
   readonly '--'?: string[] | undefined;
 }
 
@@ -39,6 +43,17 @@ export function concurrencyFrom(flag: string | undefined, env: string | undefine
     throw new UsageError(`${source} must be a whole number from 1 to ${MAX_CONCURRENCY}`);
   }
   return value;
+}
+
+export const AUDIT_LOG_ENV = 'CREDEXEC_AUDIT_LOG';
+
+/** `--audit-log`, else CREDEXEC_AUDIT_LOG (empty: off); `undefined` when no audit log is kept. */
+export function auditTargetFrom(flag: string | undefined, env: string | undefined) {
+  if (flag === undefined) return env === '' ? undefined : env;
+  // yargs hands a bare `-` over as its stdin marker.
+  if (flag === STDIN_ARGUMENT) return '-';
+  if (flag === '') throw new UsageError('--audit-log needs a PATH, or - for standard error');
+  return flag;
 }
 
 /** The options `run` and `check` share. */
@@ -69,6 +84,34 @@ export function launchExitCode(error: unknown): number {
   return ExitCode.LAUNCH_FAILED;
 }
 
+/** The status credexec ends with when `error` stops it before the command starts. */
+function notStartedExitCode(error: unknown): number {
+  return error instanceof UsageError ? ExitCode.USAGE : launchExitCode(error);
+}
+
+/**
+ * The audit log, when one is asked for: opened before anything is resolved, so that a log that
+ * cannot be kept stops the launch (125) before a secret is read. Loaded only then.
+ */
+async function openAudit(
+  context: CommandContext,
+  argv: RunArguments,
+  options: LaunchOptions,
+): Promise<AuditRecorder | undefined> {
+  const target = auditTargetFrom(argv.auditLog, context.env[AUDIT_LOG_ENV]);
+  if (target === undefined) return undefined;
+  const { openAuditRecorder } = await import('../../audit/audit-recorder.js');
+  return openAuditRecorder(
+    target,
+    {
+      command: options.command,
+      manifests: launchManifestPaths(options, context.env),
+      exitStatusOf: notStartedExitCode,
+    },
+    context.io === processIo ? undefined : context.io.stderr,
+  );
+}
+
 /** Like any CLI error (CREDEXEC_DEBUG adds stacks), but the launcher's exit code is its own. */
 export function reportLaunchError(context: CommandContext, error: unknown): void {
   reportError(context.io, context.env, error);
@@ -94,15 +137,21 @@ export async function runLauncherCommand(
     pristine: argv.pristine === true,
     ...(redaction === undefined ? {} : { starter: await redactingStarterFor(redaction, context) }),
   };
+  let audit: AuditRecorder | undefined;
   try {
+    audit = await openAudit(context, argv, options);
     const backend = await context.openBackend(argv);
+    audit?.useBackend(backend);
     const outcome = await runLauncher(
       backend,
-      options,
+      { ...options, observer: audit },
       processLaunchIo(context.env, () => context.io.stderr),
     );
     context.setExitCode(outcome.signal === undefined ? outcome.code : dieOfSignal(outcome.signal));
   } catch (error: unknown) {
+    // What failed before the launcher ran (the backend could not be opened); the launcher
+    // recorded its own failures already.
+    audit?.failed({ error });
     if (error instanceof UsageError) throw error;
     reportLaunchError(context, error);
     context.setExitCode(launchExitCode(error));
