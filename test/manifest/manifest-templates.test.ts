@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import test from 'ava';
 import { EMPTY_CONTEXT } from '../../src/envelope/context.js';
 import { ManifestError } from '../../src/errors.js';
@@ -5,6 +7,7 @@ import type { ManifestEntry } from '../../src/manifest/manifest-entry.js';
 import { entryReferences } from '../../src/manifest/manifest-entry.js';
 import { parseManifests, type ManifestPolicy } from '../../src/manifest/parse-manifest.js';
 import { renderTemplate } from '../../src/template/render-template.js';
+import { REPO_ROOT } from '../support/vectors.js';
 
 const POLICY: ManifestPolicy = { allowVars: new Set(), context: { team: 'ops' } };
 
@@ -219,4 +222,17 @@ test('a dangerous variable may hold a template only when --allow-var names it', 
   t.deepEqual(problems('a.env', 'node_options:=--require {{preload}}'), [
     'a.env:1: variable node_options is refused: Node.js loads code or data from it, or writes files where it says (allow it with --allow-var node_options)',
   ]);
+});
+
+test('the example manifests, templates included, parse', (t) => {
+  for (const name of ['credexec.env', 'credexec.json']) {
+    const text = readFileSync(join(REPO_ROOT, 'examples', name), 'utf8');
+    const entries = parseManifests([{ name, text }], POLICY);
+    const url = entries.find((entry) => entry.variable === 'DATABASE_URL');
+    t.deepEqual(
+      url?.template?.references,
+      [{ credential: 'demo.db.password', version: undefined }],
+      name,
+    );
+  }
 });
