@@ -170,7 +170,8 @@ export async function resolveEntries(
 ): Promise<Resolution[]> {
   const reads = entries.flatMap((entry) =>
     entryReferences(entry).map((reference) => {
-      const wanted: Wanted = { ...reference, context: entry.context };
+      const { credential, version } = reference;
+      const wanted: Wanted = { credential, version, context: entry.context };
       return { entry, reference, wanted, key: referenceKey(wanted) };
     }),
   );
