@@ -9,7 +9,7 @@ const names = args.filter((arg) => arg !== '--wait');
 const expected =
   names.length > 0
     ? names
-    : ['DB_PASSWORD', 'API_TOKEN', 'TLS_KEY_FILE', 'SENTRY_DSN', 'BILLING_KEY'];
+    : ['DB_PASSWORD', 'API_TOKEN', 'TLS_KEY_FILE', 'SENTRY_DSN', 'BILLING_KEY', 'DATABASE_URL'];
 
 const say = (line) => process.stdout.write(`${line}\n`);
 

@@ -65,7 +65,13 @@ export {
   type ManifestFile,
   type ManifestPolicy,
 } from './manifest/parse-manifest.js';
-export type { ManifestEntry } from './manifest/manifest-entry.js';
+export type {
+  CredentialEntry,
+  CredentialReference,
+  ManifestEntry,
+  TemplateEntry,
+} from './manifest/manifest-entry.js';
+export type { Template, TemplatePart } from './template/template.js';
 export { resolveEntries, type Resolution, type ResolveOptions } from './resolve/resolve-entries.js';
 export {
   checkManifest,

@@ -2,7 +2,10 @@ import type { Resolution } from '../resolve/resolve-entries.js';
 import type { ForwardedSignal } from './signal-relay.js';
 import type { ChildExit } from './spawn-child.js';
 
-/** One manifest entry as resolution left it, without its value. */
+/**
+ * One credential a manifest entry reads, as resolution left it, without its value: an entry's own
+ * credential, or one reference of a template (a template gives one per reference).
+ */
 export interface ObservedEntry {
   readonly variable: string;
   readonly credential: string;
@@ -46,12 +49,12 @@ export interface LaunchObserver {
 
 export function observedEntries(resolutions: readonly Resolution[]): ObservedEntry[] {
   return resolutions.map((resolution) => {
-    const { entry } = resolution;
+    const { entry, reference } = resolution;
     const resolved = resolution.status === 'resolved' ? resolution : undefined;
     return {
       variable: entry.variable,
-      credential: entry.credential,
-      requestedVersion: entry.version,
+      credential: reference.credential,
+      requestedVersion: reference.version,
       status: resolution.status,
       version: resolved?.version,
       origin: resolution.status === 'failed' ? undefined : (resolved?.origin ?? 'store'),

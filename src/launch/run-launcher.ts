@@ -1,17 +1,10 @@
-import { LaunchResolveError, type EntryFailure } from '../errors.js';
-import {
-  describeReference,
-  entryValueProblem,
-  ENVIRONMENT_VARIABLE,
-} from '../manifest/manifest-entry.js';
+import { entryValues, wipeEntryValues, type EntryValue } from '../resolve/entry-values.js';
 import {
   DEFAULT_CONCURRENCY,
   resolveEntries,
   wipeResolutions,
-  type Resolution,
   type ResolveSource,
 } from '../resolve/resolve-entries.js';
-import { valueAsText } from '../secrets/value-text.js';
 import { buildChildEnv, type Environment } from './child-env.js';
 import { loadLaunchManifest, type ManifestOptions } from './launch-manifest.js';
 import { observedEntries, type LaunchObserver } from './launch-observer.js';
@@ -88,52 +81,39 @@ export function processLaunchIo(
 
 interface Prepared {
   readonly env: Record<string, string>;
-  readonly resolutions: readonly Resolution[];
-}
-
-/** Why an entry cannot reach the child: it failed to resolve, or its value cannot be a variable. */
-function failureOf(resolution: Resolution): EntryFailure | undefined {
-  const error =
-    resolution.status === 'failed'
-      ? resolution.error
-      : resolution.status === 'resolved'
-        ? entryValueProblem(resolution.entry, resolution.version, resolution.value)
-        : undefined;
-  if (error === undefined) return undefined;
-  return {
-    variable: resolution.entry.variable,
-    credential: describeReference(resolution.entry),
-    error,
-  };
+  /** Every value the child gets, composed or read, for a starter that must know them. */
+  readonly secrets: readonly StartedSecret[];
+  /** Zero every decrypted and composed value. */
+  readonly wipe: () => void;
 }
 
 async function buildEnvironment(
-  resolutions: readonly Resolution[],
+  values: readonly EntryValue[],
   options: LaunchOptions,
   io: LaunchIo,
   files: SecretFiles,
 ): Promise<Record<string, string>> {
-  const failures = resolutions.flatMap((resolution) => failureOf(resolution) ?? []);
-  if (failures.length > 0) throw new LaunchResolveError(failures);
   const secrets = new Map<string, string>();
   const unset: string[] = [];
-  for (const resolution of resolutions) {
-    const { entry } = resolution;
-    if (resolution.status === 'absent') unset.push(entry.variable);
-    else if (resolution.status === 'resolved') {
+  for (const { entry, value } of values) {
+    if (value === undefined) unset.push(entry.variable);
+    else {
       secrets.set(
         entry.variable,
-        entry.file
-          ? await files.write(entry.variable, resolution.value)
-          : valueAsText(
-              resolution.value,
-              { name: entry.credential, version: resolution.version },
-              ENVIRONMENT_VARIABLE,
-            ),
+        // entryValues checked that every value bound for a variable is text, every part of a
+        // template too: a template's own text is Unicode without NUL, so what it composes is.
+        entry.file ? await files.write(entry.variable, value) : value.toString('utf8'),
       );
     }
   }
   return buildChildEnv({ parent: io.env, secrets, unset, pristine: options.pristine });
+}
+
+/** A composed value and each value it was composed of are secrets: a redactor must know each. */
+function startedSecrets(values: readonly EntryValue[]): StartedSecret[] {
+  return values.flatMap(({ entry, secrets }) =>
+    secrets.map((value) => ({ variable: entry.variable, value, file: entry.file, redact: true })),
+  );
 }
 
 async function prepare(
@@ -150,10 +130,17 @@ async function prepare(
     signal: abort,
   });
   if (!abort.aborted) options.observer?.resolved(observedEntries(resolutions));
-  try {
-    return { env: await buildEnvironment(resolutions, options, io, files), resolutions };
-  } catch (error: unknown) {
+  let values: readonly EntryValue[] = [];
+  const wipe = () => {
     wipeResolutions(resolutions);
+    wipeEntryValues(values);
+  };
+  try {
+    values = entryValues(resolutions);
+    const env = await buildEnvironment(values, options, io, files);
+    return { env, secrets: startedSecrets(values), wipe };
+  } catch (error: unknown) {
+    wipe();
     throw error;
   }
 }
@@ -183,21 +170,6 @@ function forwarder(child: RunningChild, io: LaunchIo, files: SecretFiles) {
   };
 }
 
-function startedSecrets(resolutions: readonly Resolution[]): StartedSecret[] {
-  return resolutions.flatMap((resolution) =>
-    resolution.status === 'resolved'
-      ? [
-          {
-            variable: resolution.entry.variable,
-            value: resolution.value,
-            file: resolution.entry.file,
-            redact: true,
-          },
-        ]
-      : [],
-  );
-}
-
 /** The command is running (with the signals that arrived meanwhile), or a signal stopped us first. */
 type Started =
   | { readonly child: RunningChild; readonly queued: readonly ForwardedSignal[] }
@@ -224,7 +196,7 @@ async function start(
     controller.abort();
     // Whatever was still in flight is wiped when it lands; the process is about to end.
     preparing.then(
-      ({ resolutions }) => wipeResolutions(resolutions),
+      ({ wipe }) => wipe(),
       () => undefined,
     );
     return { stopped: first };
@@ -234,11 +206,11 @@ async function start(
       command: options.command,
       args: options.args,
       env: first.env,
-      secrets: startedSecrets(first.resolutions),
+      secrets: first.secrets,
     });
     return { child, queued };
   } finally {
-    wipeResolutions(first.resolutions);
+    first.wipe();
   }
 }
 

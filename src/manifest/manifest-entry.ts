@@ -1,6 +1,10 @@
 import type { EncryptionContext } from '../envelope/context.js';
 import { NotTextError } from '../errors.js';
 import { notTextReason, type TextUse } from '../secrets/value-text.js';
+import type { CredentialReference } from '../template/reference.js';
+import type { Template } from '../template/template.js';
+
+export { describeReference, type CredentialReference } from '../template/reference.js';
 
 /** Where an entry was written, for error messages. */
 export interface SourceLocation {
@@ -9,12 +13,10 @@ export interface SourceLocation {
   readonly line: number;
 }
 
-/** One `VAR → credential` mapping as written in a single manifest file. */
-export interface ParsedEntry {
+/** What every entry has, whatever its value is made of. */
+interface EntryFields {
   readonly variable: string;
-  readonly credential: string;
-  /** Padded when numeric; `undefined` means the latest version. */
-  readonly version: string | undefined;
+  /** A credential that does not exist leaves the variable unset instead of failing. */
   readonly optional: boolean;
   /** The value goes to a private file and the variable holds its path. */
   readonly file: boolean;
@@ -23,14 +25,32 @@ export interface ParsedEntry {
   readonly source: SourceLocation;
 }
 
-/** An entry of the combined manifest, validated and with its encryption context settled. */
-export interface ManifestEntry extends ParsedEntry {
-  readonly context: EncryptionContext;
+/** `VAR → credential`, as written in a single manifest file. */
+export interface ParsedCredentialEntry extends EntryFields, CredentialReference {
+  readonly template?: undefined;
 }
 
-/** `name` or `name@version`, as a manifest would reference it. */
-export function describeReference(entry: Pick<ParsedEntry, 'credential' | 'version'>): string {
-  return entry.version === undefined ? entry.credential : `${entry.credential}@${entry.version}`;
+/** `VAR → template`: a value composed of text and several credentials. */
+export interface ParsedTemplateEntry extends EntryFields {
+  readonly template: Template;
+  /** A template names its credentials in its references (`entryReferences`). */
+  readonly credential?: undefined;
+  readonly version?: undefined;
+}
+
+export type ParsedEntry = ParsedCredentialEntry | ParsedTemplateEntry;
+
+/** An entry of the combined manifest, validated and with its encryption context settled. */
+export type CredentialEntry = ParsedCredentialEntry & { readonly context: EncryptionContext };
+export type TemplateEntry = ParsedTemplateEntry & { readonly context: EncryptionContext };
+export type ManifestEntry = CredentialEntry | TemplateEntry;
+
+/**
+ * Every credential the entry reads: its own, or each distinct reference of its template (in the
+ * order of first use). All of them are read under the entry's encryption context.
+ */
+export function entryReferences(entry: ParsedEntry): readonly CredentialReference[] {
+  return entry.template === undefined ? [entry] : entry.template.references;
 }
 
 /** Where the value of an entry without `"file": true` goes. */
@@ -39,19 +59,28 @@ export const ENVIRONMENT_VARIABLE: TextUse = {
   hint: 'use "file": true',
 };
 
+/** Where a credential referenced by a template goes. */
+export const TEMPLATE_PART: TextUse = {
+  what: 'part of a template',
+  hint: 'give it an entry of its own with "file": true',
+};
+
 /**
- * Why the value that resolved for `entry` cannot be handed to the child, or `undefined`. An
- * environment variable must be text (valid UTF-8 without NUL, SPEC §6); a file takes any bytes.
- * Checked before any value becomes a string, so a failed launch leaves no string copies behind.
+ * Why the value that resolved for `credential` (read by `entry`) cannot be handed to the child,
+ * or `undefined`. An environment variable must be text (valid UTF-8 without NUL, SPEC §6), and so
+ * must every part of a template, whether it becomes a variable or a file; a file of its own takes
+ * any bytes. Checked before any value becomes a string, so a failed launch leaves no string
+ * copies behind.
  */
 export function entryValueProblem(
-  entry: Pick<ParsedEntry, 'credential' | 'file'>,
+  entry: Pick<ParsedEntry, 'file' | 'template'>,
+  credential: string,
   version: string,
   value: Uint8Array,
 ): NotTextError | undefined {
-  if (entry.file) return undefined;
+  if (entry.file && entry.template === undefined) return undefined;
   const reason = notTextReason(value);
   if (reason === undefined) return undefined;
-  const { what, hint } = ENVIRONMENT_VARIABLE;
-  return new NotTextError(entry.credential, version, reason, what, hint);
+  const { what, hint } = entry.template === undefined ? ENVIRONMENT_VARIABLE : TEMPLATE_PART;
+  return new NotTextError(credential, version, reason, what, hint);
 }

@@ -2,12 +2,24 @@ import { contextBuilder, type EncryptionContext } from '../envelope/context.js';
 import { padVersion } from '../envelope/version.js';
 import { messageOf } from '../errors.js';
 import { JsonSyntaxError, readJson, type JsonMember, type JsonNode } from './json-reader.js';
-import type { ParsedEntry } from './manifest-entry.js';
+import { parseTemplate } from '../template/parse-template.js';
+import type { Template } from '../template/template.js';
+import type { ParsedCredentialEntry, ParsedEntry, ParsedTemplateEntry } from './manifest-entry.js';
 import type { ProblemList } from './manifest-problems.js';
 
-const ENTRY_KEYS: ReadonlySet<string> = new Set(['name', 'version', 'optional', 'file', 'context']);
+const ENTRY_KEYS: ReadonlySet<string> = new Set([
+  'name',
+  'version',
+  'template',
+  'optional',
+  'file',
+  'context',
+]);
 
-type Entry = Omit<ParsedEntry, 'variable' | 'source'>;
+/** An entry without its variable and location. */
+type Entry =
+  | Omit<ParsedCredentialEntry, 'variable' | 'source'>
+  | Omit<ParsedTemplateEntry, 'variable' | 'source'>;
 
 /** Reports a problem at a line of the current file. */
 type Report = (line: number, message: string) => void;
@@ -67,18 +79,72 @@ function readBoolean(node: JsonNode, key: string, variable: string, report: Repo
   return undefined;
 }
 
+function readTemplate(node: JsonNode, variable: string, report: Report): Template | undefined {
+  if (node.kind !== 'string' || node.value.trim() === '') {
+    report(node.line, `variable ${variable}: "template" must be a non-empty string`);
+    return undefined;
+  }
+  const parsed = parseTemplate(node.value);
+  if (parsed.problem === undefined) return parsed.template;
+  report(node.line, `variable ${variable}: template: ${parsed.problem}`);
+  return undefined;
+}
+
+/** The members of an entry object as read, before they are combined into an entry. */
+interface Members {
+  name?: string;
+  version?: string;
+  template?: Template;
+  optional?: boolean;
+  file?: boolean;
+  context?: EncryptionContext;
+}
+
+function readMember(key: string, value: JsonNode, variable: string, report: Report) {
+  switch (key) {
+    case 'name':
+      if (value.kind === 'string' && value.value !== '') return value.value;
+      report(value.line, `variable ${variable}: "name" must be a non-empty string`);
+      return undefined;
+    case 'version':
+      return readVersion(value, variable, report);
+    case 'template':
+      return readTemplate(value, variable, report);
+    case 'context':
+      return readContext(value, variable, report);
+    default:
+      return readBoolean(value, key, variable, report);
+  }
+}
+
+/** A credential entry has a `name`, a template entry a `template`; never both. */
+function combine(members: Members, variable: string, line: number, report: Report) {
+  const { name, version, template } = members;
+  const common = {
+    optional: members.optional ?? false,
+    file: members.file ?? false,
+    context: members.context,
+  };
+  if (template === undefined) {
+    if (name !== undefined) return { ...common, credential: name, version };
+    report(line, `variable ${variable}: "name" or "template" is required`);
+  } else if (name !== undefined) {
+    report(line, `variable ${variable}: "name" and "template" cannot be combined`);
+  } else if (version !== undefined) {
+    report(
+      line,
+      `variable ${variable}: "version" does not apply to a template (pin a reference as {{name@VERSION}})`,
+    );
+  } else return { ...common, template };
+  return undefined;
+}
+
 function readEntryObject(
   node: JsonNode & { kind: 'object' },
   variable: string,
   report: Report,
 ): Entry | undefined {
-  let entry: Entry = {
-    credential: '',
-    version: undefined,
-    optional: false,
-    file: false,
-    context: undefined,
-  };
+  const members: Members = {};
   let valid = true;
   for (const { key, line, value } of uniqueMembers(node, `variable ${variable}`, report)) {
     if (!ENTRY_KEYS.has(key)) {
@@ -87,29 +153,13 @@ function readEntryObject(
         `variable ${variable}: unknown key "${key}" (allowed: ${[...ENTRY_KEYS].join(', ')})`,
       );
       valid = false;
-    } else if (key === 'name') {
-      if (value.kind === 'string' && value.value !== '')
-        entry = { ...entry, credential: value.value };
-      else {
-        report(value.line, `variable ${variable}: "name" must be a non-empty string`);
-        valid = false;
-      }
-    } else {
-      const read =
-        key === 'version'
-          ? readVersion(value, variable, report)
-          : key === 'context'
-            ? readContext(value, variable, report)
-            : readBoolean(value, key, variable, report);
-      if (read === undefined) valid = false;
-      else entry = { ...entry, [key]: read };
+      continue;
     }
+    const read = readMember(key, value, variable, report);
+    if (read === undefined) valid = false;
+    else Object.assign(members, { [key]: read });
   }
-  if (valid && entry.credential === '') {
-    report(node.line, `variable ${variable}: "name" is required`);
-    valid = false;
-  }
-  return valid ? entry : undefined;
+  return valid ? combine(members, variable, node.line, report) : undefined;
 }
 
 function readEntry(member: JsonMember, report: Report): Entry | undefined {
@@ -128,13 +178,17 @@ function readEntry(member: JsonMember, report: Report): Entry | undefined {
     return undefined;
   }
   if (value.kind === 'object') return readEntryObject(value, variable, report);
-  report(value.line, `variable ${variable}: expected a credential name or an object with "name"`);
+  report(
+    value.line,
+    `variable ${variable}: expected a credential name or an object with "name" or "template"`,
+  );
   return undefined;
 }
 
 /**
- * Parse a JSON-form manifest: `{"VAR": "name"}` or `{"VAR": {"name", "version", "optional",
- * "file", "context"}}`. Unlike the dotenv form, `"name"` is taken verbatim (no `@VERSION`).
+ * Parse a JSON-form manifest: `{"VAR": "name"}`, `{"VAR": {"name", "version", "optional", "file",
+ * "context"}}` or `{"VAR": {"template", "optional", "file", "context"}}`. Unlike the dotenv form,
+ * `"name"` is taken verbatim (no `@VERSION`); a plain string is always a credential name.
  */
 export function parseJsonManifest(
   file: string,

@@ -1,6 +1,6 @@
 import type { EncryptionContext } from '../envelope/context.js';
 import { ManifestError, type ManifestProblem } from '../errors.js';
-import type { ManifestEntry, ParsedEntry } from './manifest-entry.js';
+import { entryReferences, type ManifestEntry, type ParsedEntry } from './manifest-entry.js';
 import { credentialNameProblem } from '../secrets/credential-name.js';
 import { ProblemList } from './manifest-problems.js';
 import { parseDotenvManifest } from './parse-dotenv-manifest.js';
@@ -46,12 +46,16 @@ function checkVariable(entry: ParsedEntry, policy: ManifestPolicy, problems: Pro
   return message === undefined;
 }
 
-function checkCredential(entry: ParsedEntry, problems: ProblemList): boolean {
-  const problem = credentialNameProblem(entry.credential);
-  if (problem !== undefined) {
+/** Every credential the entry reads (its own, or each of its template's) must be a valid name. */
+function checkCredentials(entry: ParsedEntry, problems: ProblemList): boolean {
+  let valid = true;
+  for (const { credential } of entryReferences(entry)) {
+    const problem = credentialNameProblem(credential);
+    if (problem === undefined) continue;
     problems.add(entry.source.file, entry.source.line, `variable ${entry.variable}: ${problem}`);
+    valid = false;
   }
-  return problem === undefined;
+  return valid;
 }
 
 /** Problems sorted by file (in the order given) and line, as a reader would meet them. */
@@ -87,7 +91,7 @@ export function parseManifests(
       }
       seen.set(entry.variable, entry);
       const usable = checkVariable(entry, policy, problems);
-      if (checkCredential(entry, problems) && usable) {
+      if (checkCredentials(entry, problems) && usable) {
         entries.push({ ...entry, context: entry.context ?? policy.context });
       }
     }

@@ -1,7 +1,11 @@
-import { canonicalContext } from '../envelope/context.js';
+import { canonicalContext, type EncryptionContext } from '../envelope/context.js';
 import { NotFoundError } from '../errors.js';
 import { DEFAULT_DECRYPT_CONCURRENCY, type KeyService } from '../keys/key-service.js';
-import type { ManifestEntry } from '../manifest/manifest-entry.js';
+import {
+  entryReferences,
+  type CredentialReference,
+  type ManifestEntry,
+} from '../manifest/manifest-entry.js';
 import type { CredentialStore } from '../stores/credential-store.js';
 import { refKey } from '../stores/credential-store.js';
 import type { CredentialItem, CredentialRef } from '../stores/item.js';
@@ -28,23 +32,43 @@ export interface ResolveOptions {
   readonly signal?: AbortSignal;
 }
 
+/**
+ * How one credential an entry reads resolved: an entry's own credential, or one reference of its
+ * template (each has a resolution of its own, in the template's order).
+ */
 export type Resolution =
   | {
       readonly status: 'resolved';
       readonly entry: ManifestEntry;
+      readonly reference: CredentialReference;
+      /** The version that resolved (padded). */
       readonly version: string;
       readonly value: Buffer;
       /** Where the item came from: the store (also when undefined) or the outage fallback. */
       readonly origin?: 'store' | 'fallback';
     }
-  | { readonly status: 'absent'; readonly entry: ManifestEntry }
-  | { readonly status: 'failed'; readonly entry: ManifestEntry; readonly error: unknown };
+  | {
+      readonly status: 'absent';
+      readonly entry: ManifestEntry;
+      readonly reference: CredentialReference;
+    }
+  | {
+      readonly status: 'failed';
+      readonly entry: ManifestEntry;
+      readonly reference: CredentialReference;
+      readonly error: unknown;
+    };
 
 type Decrypted = { readonly version: string; readonly value: Buffer };
 
+/** A credential to read, under the context of the entry that reads it. */
+interface Wanted extends CredentialReference {
+  readonly context: EncryptionContext;
+}
+
 /** The same credential, version (or latest) and context is fetched and decrypted once. */
-function referenceKey(entry: ManifestEntry): string {
-  return `${entry.credential}\u0000${entry.version ?? ''}\u0000${canonicalContext(entry.context)}`;
+function referenceKey(ref: Wanted): string {
+  return `${ref.credential}\u0000${ref.version ?? ''}\u0000${canonicalContext(ref.context)}`;
 }
 
 class BatchResolver {
@@ -60,7 +84,7 @@ class BatchResolver {
     this.#signal = options.signal;
   }
 
-  #decrypt(item: CredentialItem | undefined, ref: ManifestEntry): Promise<Decrypted> {
+  #decrypt(item: CredentialItem | undefined, ref: Wanted): Promise<Decrypted> {
     if (item === undefined) {
       return Promise.reject(
         new NotFoundError(ref.credential, ref.version, this.#source.store.description),
@@ -76,7 +100,7 @@ class BatchResolver {
   }
 
   /** One getMany for every pinned reference; each decrypt starts when the batch is back. */
-  pinned(refs: readonly ManifestEntry[]): Map<string, Promise<Decrypted>> {
+  pinned(refs: readonly Wanted[]): Map<string, Promise<Decrypted>> {
     const wanted: CredentialRef[] = [];
     const keys = new Set<string>();
     for (const ref of refs) {
@@ -97,7 +121,7 @@ class BatchResolver {
   }
 
   /** One getLatest per distinct name, in parallel; decrypts start as each answer arrives. */
-  latest(refs: readonly ManifestEntry[]): Map<string, Promise<Decrypted>> {
+  latest(refs: readonly Wanted[]): Map<string, Promise<Decrypted>> {
     const lookups = new Map<string, Promise<CredentialItem | undefined>>();
     for (const ref of refs) {
       if (lookups.has(ref.credential)) continue;
@@ -118,17 +142,27 @@ class BatchResolver {
   }
 }
 
-function settle(entry: ManifestEntry, outcome: PromiseSettledResult<Decrypted>): Resolution {
-  if (outcome.status === 'fulfilled') return { status: 'resolved', entry, ...outcome.value };
-  if (entry.optional && outcome.reason instanceof NotFoundError) return { status: 'absent', entry };
-  return { status: 'failed', entry, error: outcome.reason };
+function settle(
+  entry: ManifestEntry,
+  reference: CredentialReference,
+  outcome: PromiseSettledResult<Decrypted>,
+): Resolution {
+  if (outcome.status === 'fulfilled') {
+    return { status: 'resolved', entry, reference, ...outcome.value };
+  }
+  if (entry.optional && outcome.reason instanceof NotFoundError) {
+    return { status: 'absent', entry, reference };
+  }
+  return { status: 'failed', entry, reference, error: outcome.reason };
 }
 
 /**
- * Resolve every manifest entry in one batch (SPEC §5): duplicate references are fetched and
+ * Resolve every credential the manifest entries read, their own or their templates', in one batch
+ * (SPEC §5): duplicate references (same name, version or latest, and context) are fetched and
  * decrypted once, pinned versions come from one `getMany`, latest versions from parallel
  * `getLatest` calls, and decrypts run with bounded concurrency as soon as their item arrives.
- * Never rejects: every failure is reported in its entry's result, in manifest order. Entries
+ * Never rejects: every failure is reported in its own result. One result per entry and
+ * reference, in manifest order and, within a template, in the order of its references. Results
  * sharing a reference share one value buffer.
  */
 export async function resolveEntries(
@@ -136,9 +170,15 @@ export async function resolveEntries(
   entries: readonly ManifestEntry[],
   options: ResolveOptions = {},
 ): Promise<Resolution[]> {
-  const unique = new Map<string, ManifestEntry>();
-  for (const entry of entries)
-    if (!unique.has(referenceKey(entry))) unique.set(referenceKey(entry), entry);
+  const reads = entries.flatMap((entry) =>
+    entryReferences(entry).map((reference) => {
+      const { credential, version } = reference;
+      const wanted: Wanted = { credential, version, context: entry.context };
+      return { entry, reference, wanted, key: referenceKey(wanted) };
+    }),
+  );
+  const unique = new Map<string, Wanted>();
+  for (const { key, wanted } of reads) if (!unique.has(key)) unique.set(key, wanted);
   const refs = [...unique.values()];
   const resolver = new BatchResolver(source, options);
   const work = new Map([
@@ -148,7 +188,7 @@ export async function resolveEntries(
   const keys = [...work.keys()];
   const outcomes = await Promise.allSettled(keys.map((key) => work.get(key)!));
   const byKey = new Map(keys.map((key, index) => [key, outcomes[index]!]));
-  return entries.map((entry) => settle(entry, byKey.get(referenceKey(entry))!));
+  return reads.map(({ entry, reference, key }) => settle(entry, reference, byKey.get(key)!));
 }
 
 /** Zero every decrypted value (shared buffers are zeroed once; zeroing twice is harmless). */

@@ -160,7 +160,7 @@ test('manifest mistakes exit 125 with file and line, and dangerous variables nee
     t.is(
       bad.stderr,
       [
-        'credexec: bad.env:2: malformed line: expected VAR=credential-name or VAR=name@VERSION',
+        'credexec: bad.env:2: malformed line: expected VAR=credential-name, VAR=name@VERSION or VAR:=template',
         'bad.env:3: variable NODE_OPTIONS is refused: Node.js loads code or data from it, or writes files where it says (allow it with --allow-var NODE_OPTIONS)',
         'bad.env:4: variable CREDEXEC_X is refused: CREDEXEC_* variables configure credexec and are never passed on',
         'bad.env:5: variable npm_config_registry is refused: the package manager takes settings from it, such as the registry code is installed from (allow it with --allow-var npm_config_registry)',

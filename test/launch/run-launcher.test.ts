@@ -269,3 +269,49 @@ test('an observer is told of a manifest error, and of a signal during resolution
   await new Promise((resolve) => setTimeout(resolve, 10));
   t.deepEqual(signalled.calls, [['failed', { signal: 'SIGTERM' }]]);
 });
+
+test('a template gives the starter its composed value and each value it was composed of, all zeroed after', async (t) => {
+  const { dir, cleanup } = scratch(
+    'DATABASE_URL:=postgres://{{app.db.user}}:{{app.db.password}}@db/app\nUSER=app.db.user\n',
+  );
+  t.teardown(cleanup);
+  const backend = new FakeBackend(0);
+  backend.add('app.db.user', '1', 'canary-user');
+  backend.add('app.db.password', '1', 'canary-password');
+  const { io } = fakeIo(dir);
+  const seen: { variable: string; value: string; file: boolean }[] = [];
+  const kept: Uint8Array[] = [];
+  const expected = 'postgres://canary-user:canary-password@db/app';
+  const outcome = await runLauncher(
+    backend,
+    {
+      command: process.execPath,
+      args: [
+        '-e',
+        `process.exit(process.env.DATABASE_URL === ${JSON.stringify(expected)} && process.env.USER === "canary-user" ? 0 : 9)`,
+      ],
+      manifests: [join(dir, 'm.env')],
+      context: EMPTY_CONTEXT,
+      allowVars: [],
+      pristine: false,
+      starter: {
+        start(request) {
+          for (const { variable, value, file } of request.secrets) {
+            seen.push({ variable, value: Buffer.from(value).toString('utf8'), file });
+            kept.push(value);
+          }
+          return spawnStarter.start(request);
+        },
+      },
+    },
+    io,
+  );
+  t.deepEqual(outcome, { code: 0 });
+  t.deepEqual(seen, [
+    { variable: 'DATABASE_URL', value: expected, file: false },
+    { variable: 'DATABASE_URL', value: 'canary-user', file: false },
+    { variable: 'DATABASE_URL', value: 'canary-password', file: false },
+    { variable: 'USER', value: 'canary-user', file: false },
+  ]);
+  t.true(kept.every((value) => value.every((byte) => byte === 0)));
+});

@@ -53,6 +53,12 @@ function manifestLike(pieces: readonly string[]) {
 
 const DOTENV_PIECES = [
   'A=',
+  'A:=',
+  'URL:=',
+  '{{',
+  '}}',
+  '{{{{',
+  '{{name}}',
   'DB_PASSWORD=',
   'export ',
   'PATH=',
@@ -96,6 +102,10 @@ const JSON_PIECES = [
   '"optional"',
   '"file"',
   '"context"',
+  '"template"',
+  '"{{x}}"',
+  '"a{{b"',
+  '"{{x@3}}"',
   '"__proto__"',
   '"x"',
   '"\\u0001"',
@@ -177,8 +187,8 @@ interface Spec {
 /** An entry's fields, contexts as their pairs (a parsed context has no prototype). */
 function plain(entry: {
   variable: string;
-  credential: string;
-  version: string | undefined;
+  credential?: string | undefined;
+  version?: string | undefined;
   optional: boolean;
   file: boolean;
   context: EncryptionContext;

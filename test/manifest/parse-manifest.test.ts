@@ -86,8 +86,8 @@ test('every dotenv mistake is reported with its file and line', (t) => {
       },
     ]),
     [
-      'bad.env:2: malformed line: expected VAR=credential-name or VAR=name@VERSION',
-      'bad.env:3: malformed line: expected VAR=credential-name or VAR=name@VERSION',
+      'bad.env:2: malformed line: expected VAR=credential-name, VAR=name@VERSION or VAR:=template',
+      'bad.env:3: malformed line: expected VAR=credential-name, VAR=name@VERSION or VAR:=template',
       'bad.env:4: invalid variable name "1ST" (use letters, digits and _, not starting with a digit)',
       'bad.env:5: invalid variable name "HAS-DASH" (use letters, digits and _, not starting with a digit)',
       'bad.env:6: variable EMPTY has no credential name',
@@ -206,13 +206,13 @@ test('every JSON mistake is reported with its file and line', (t) => {
 }`;
   t.deepEqual(problems([{ name: 'm.json', text }]), [
     'm.json:3: invalid variable name "bad name" (use letters, digits and _, not starting with a digit)',
-    'm.json:4: variable UNKNOWN: unknown key "versoin" (allowed: name, version, optional, file, context)',
-    'm.json:5: variable NO_NAME: "name" is required',
+    'm.json:4: variable UNKNOWN: unknown key "versoin" (allowed: name, version, template, optional, file, context)',
+    'm.json:5: variable NO_NAME: "name" or "template" is required',
     'm.json:6: variable WRONG_TYPES: "optional" must be true or false',
     'm.json:6: variable WRONG_TYPES: "file" must be true or false',
     'm.json:6: variable WRONG_TYPES: "version" must be a string or a whole number',
     'm.json:7: variable CONTEXT: context values must be strings with a key',
-    'm.json:8: variable NUMBER: expected a credential name or an object with "name"',
+    'm.json:8: variable NUMBER: expected a credential name or an object with "name" or "template"',
     'm.json:9: variable GOOD is already defined at m.json:2',
     'm.json:10: variable TWICE: "name" is given twice (first on line 10)',
     'm.json:11: variable EMPTY has no credential name',

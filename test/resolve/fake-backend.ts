@@ -28,7 +28,12 @@ export class FakeBackend implements ResolveSource {
     this.delayMs = delayMs;
   }
 
-  add(name: string, version: string, value: string, context: EncryptionContext = {}): void {
+  add(
+    name: string,
+    version: string,
+    value: string | Uint8Array,
+    context: EncryptionContext = {},
+  ): void {
     const item = sealCredential({
       name,
       version: padVersion(version),
