@@ -354,12 +354,15 @@ export async function startKmsServer(): Promise<KmsServer> {
         userAgent: request.headers['user-agent'],
         ...signerOf(request.headers.authorization),
       });
+      // A fault belongs to the requests that arrive after it was set, taken as they arrive: a
+      // request held by the latency since before (say, from a credexec killed meanwhile) must not
+      // use up a fault a later test set for its own requests.
+      const fault = takeFault(operation);
       if (latencyMs > 0) await new Promise((resolve) => setTimeout(resolve, latencyMs));
       try {
         if (typeof request.headers.authorization !== 'string') {
           throw new KmsFault('MissingAuthenticationTokenException', 'Missing Authentication Token');
         }
-        const fault = takeFault(operation);
         if (fault instanceof KmsFault) throw fault;
         if (fault !== undefined) {
           sendRaw(response, fault, 'application/x-amz-json-1.1');
