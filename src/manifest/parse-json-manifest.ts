@@ -3,6 +3,7 @@ import { padVersion } from '../envelope/version.js';
 import { messageOf } from '../errors.js';
 import { JsonSyntaxError, readJson, type JsonMember, type JsonNode } from './json-reader.js';
 import type { ParsedEntry } from './manifest-entry.js';
+import { SETTINGS_KEY } from './manifest-settings.js';
 import type { ProblemList } from './manifest-problems.js';
 
 const ENTRY_KEYS: ReadonlySet<string> = new Set(['name', 'version', 'optional', 'file', 'context']);
@@ -157,6 +158,8 @@ export function parseJsonManifest(
   const entries: ParsedEntry[] = [];
   // Duplicate variables are reported by parseManifests, the same way across files and forms.
   for (const member of root.members) {
+    // Launcher settings, not a variable: read by manifest-settings.ts.
+    if (member.key === SETTINGS_KEY) continue;
     const entry = readEntry(member, report);
     if (entry !== undefined)
       entries.push({ ...entry, variable: member.key, source: { file, line: member.line } });
