@@ -1,6 +1,9 @@
 import { BACKEND_NAMES } from '../backends/backend.js';
 import { DEFAULT_CONCURRENCY } from '../resolve/resolve-entries.js';
 
+/** `--fallback-max-age` (or the manifest's `fallbackMaxAge`) when neither is given. */
+export const DEFAULT_FALLBACK_MAX_AGE = '24h';
+
 /**
  * Option definitions in one place, read both by yargs (every command, help text) and by the
  * launcher's fast path (`credexec -- CMD`), which parses them without loading yargs at all.
@@ -80,6 +83,15 @@ export const RUN_OPTIONS = {
   pristine: {
     type: 'boolean',
     describe: 'pass only the secrets and PATH to the command',
+  },
+  fallback: {
+    type: 'string',
+    describe:
+      'keep the raw items read in FILE after each start, and start from it when the store is unreachable or throttling',
+  },
+  'fallback-max-age': {
+    type: 'string',
+    describe: `how old the fallback may be, e.g. 24h or 7d (default: ${DEFAULT_FALLBACK_MAX_AGE})`,
   },
 } as const satisfies OptionSpecs;
 

@@ -18,6 +18,13 @@ export interface ResolveSource {
   readonly keys: KeyService;
   /** Called by the launcher once resolution is over, right after the command starts. */
   close?(): void;
+  /**
+   * Told how every entry ended, once, before resolveEntries returns; what it returns is the
+   * result (the same entries, in the same order, each at most gaining an `origin`). A fallback
+   * (src/fallback) keeps what the store answered here, or drops it when the store said no.
+   * Must not throw.
+   */
+  resolved?(resolutions: readonly Resolution[]): readonly Resolution[];
 }
 
 export interface ResolveOptions {
@@ -28,14 +35,23 @@ export interface ResolveOptions {
   readonly signal?: AbortSignal;
 }
 
+/** Where an entry's answer came from: the store, or a fallback copy of it (`--fallback`). */
+export type ResolutionOrigin = 'store' | 'fallback';
+
+/** `origin` undefined means the store. */
 export type Resolution =
   | {
       readonly status: 'resolved';
       readonly entry: ManifestEntry;
       readonly version: string;
       readonly value: Buffer;
+      readonly origin?: ResolutionOrigin;
     }
-  | { readonly status: 'absent'; readonly entry: ManifestEntry }
+  | {
+      readonly status: 'absent';
+      readonly entry: ManifestEntry;
+      readonly origin?: ResolutionOrigin;
+    }
   | { readonly status: 'failed'; readonly entry: ManifestEntry; readonly error: unknown };
 
 type Decrypted = { readonly version: string; readonly value: Buffer };
@@ -146,7 +162,8 @@ export async function resolveEntries(
   const keys = [...work.keys()];
   const outcomes = await Promise.allSettled(keys.map((key) => work.get(key)!));
   const byKey = new Map(keys.map((key, index) => [key, outcomes[index]!]));
-  return entries.map((entry) => settle(entry, byKey.get(referenceKey(entry))!));
+  const resolutions = entries.map((entry) => settle(entry, byKey.get(referenceKey(entry))!));
+  return [...(source.resolved?.(resolutions) ?? resolutions)];
 }
 
 /** Zero every decrypted value (shared buffers are zeroed once; zeroing twice is harmless). */

@@ -1,12 +1,21 @@
 import type { Argv, CommandModule } from 'yargs';
 import { SpawnError, UsageError } from '../../errors.js';
 import { dieOfSignal } from '../../launch/die-of-signal.js';
-import { processLaunchIo, runLauncher, type LaunchOptions } from '../../launch/run-launcher.js';
-import { DEFAULT_CONCURRENCY } from '../../resolve/resolve-entries.js';
+import { delimiter, resolve } from 'node:path';
+import {
+  processLaunchIo,
+  runLauncher,
+  type LaunchIo,
+  type LaunchOptions,
+} from '../../launch/run-launcher.js';
+import { loadManifestSettings } from '../../manifest/load-manifest.js';
+import { MANIFEST_ENV, manifestSources } from '../../manifest/manifest-sources.js';
+import { DEFAULT_CONCURRENCY, type ResolveSource } from '../../resolve/resolve-entries.js';
+import { parseDuration } from '../../util/duration.js';
 import { contextFromWords, words, type CommandContext } from '../command-context.js';
 import { ExitCode } from '../exit-codes.js';
 import { withOptions, type GlobalArguments } from '../global-options.js';
-import { LAUNCHER_OPTIONS, RUN_OPTIONS } from '../option-specs.js';
+import { DEFAULT_FALLBACK_MAX_AGE, LAUNCHER_OPTIONS, RUN_OPTIONS } from '../option-specs.js';
 import { reportError } from '../report-error.js';
 
 export interface LauncherArguments extends GlobalArguments {
@@ -19,6 +28,8 @@ export interface LauncherArguments extends GlobalArguments {
 export interface RunArguments extends LauncherArguments {
   readonly command?: string[] | undefined;
   readonly pristine?: boolean | undefined;
+  readonly fallback?: string | undefined;
+  readonly fallbackMaxAge?: string | undefined;
   readonly '--'?: string[] | undefined;
 }
 
@@ -54,6 +65,60 @@ export function manifestOptionsFrom(
   };
 }
 
+/** Where the fallback file is and how old it may be (src/fallback). */
+export interface FallbackSettings {
+  readonly path: string;
+  readonly maxAge: string;
+  readonly maxAgeMs: number;
+}
+
+/**
+ * `--fallback FILE` and `--fallback-max-age AGE`, each winning over the manifests' `"$credexec"`
+ * settings `fallback` and `fallbackMaxAge`; undefined when neither names a file. A relative
+ * `--fallback` is relative to the working directory, a manifest's to the manifest's directory.
+ */
+export async function fallbackSettingsFrom(
+  argv: RunArguments,
+  env: CommandContext['env'],
+): Promise<FallbackSettings | undefined> {
+  if (argv.fallback === '') throw new UsageError('--fallback needs a file path');
+  const flagAge =
+    argv.fallbackMaxAge === undefined
+      ? undefined
+      : parseDuration(argv.fallbackMaxAge, '--fallback-max-age');
+  const manifest = await loadManifestSettings(
+    manifestSources(words(argv.manifest), env[MANIFEST_ENV], delimiter),
+  );
+  const path = argv.fallback === undefined ? manifest.fallback : resolve(argv.fallback);
+  if (path === undefined) {
+    if (flagAge === undefined) return undefined;
+    throw new UsageError(
+      '--fallback-max-age needs a fallback file: --fallback FILE, or "fallback" in a JSON manifest\'s "$credexec" settings',
+    );
+  }
+  if (flagAge !== undefined) return { path, maxAge: argv.fallbackMaxAge!, maxAgeMs: flagAge };
+  if (manifest.fallbackMaxAge !== undefined)
+    return { path, maxAge: manifest.fallbackMaxAge.text, maxAgeMs: manifest.fallbackMaxAge.ms };
+  return {
+    path,
+    maxAge: DEFAULT_FALLBACK_MAX_AGE,
+    maxAgeMs: parseDuration(DEFAULT_FALLBACK_MAX_AGE, '--fallback-max-age'),
+  };
+}
+
+/** The backend, behind the fallback when one is set (its code loads only then). */
+async function resolveSource(
+  context: CommandContext,
+  argv: RunArguments,
+  fallback: FallbackSettings | undefined,
+  io: LaunchIo,
+): Promise<ResolveSource> {
+  const backend = await context.openBackend(argv);
+  if (fallback === undefined) return backend;
+  const { withFallback } = await import('../../fallback/fallback-source.js');
+  return withFallback(backend, { ...fallback, warn: io.warn });
+}
+
 /** Launcher failures are credexec's own (125) unless the command itself could not be run. */
 export function launchExitCode(error: unknown): number {
   if (error instanceof SpawnError && error.reason === 'not-found')
@@ -87,13 +152,11 @@ export async function runLauncherCommand(
     args,
     pristine: argv.pristine === true,
   };
+  const fallback = await fallbackSettingsFrom(argv, context.env);
+  const io = processLaunchIo(context.env, () => context.io.stderr);
   try {
-    const backend = await context.openBackend(argv);
-    const outcome = await runLauncher(
-      backend,
-      options,
-      processLaunchIo(context.env, () => context.io.stderr),
-    );
+    const source = await resolveSource(context, argv, fallback, io);
+    const outcome = await runLauncher(source, options, io);
     context.setExitCode(outcome.signal === undefined ? outcome.code : dieOfSignal(outcome.signal));
   } catch (error: unknown) {
     if (error instanceof UsageError) throw error;
