@@ -1,6 +1,7 @@
 /**
  * credexec benchmark entry: `node --import tsx bench/run.ts [--quick] [--runs N] [--delay-ms D]
- * [--sizes 1,10,50,100] [--only startup,resolution,memory] [--nodes PATH,…] [--profile] [--out FILE]`.
+ * [--sizes 1,10,50,100] [--only startup,resolution,memory,fallback] [--fleet N] [--nodes PATH,…]
+ * [--profile] [--out FILE]`.
  * Prints tables and the targets, and writes everything as JSON (default
  * bench/results/bench-<timestamp>.json). Needs a built dist/ (`npm run bench` builds first).
  */
@@ -8,13 +9,14 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { BIN, REPO_ROOT, machine, ms, ratio, round, table, type Machine } from './lib.js';
+import { benchFallback, type FallbackResult } from './fallback.js';
 import { benchMemory, type MemoryResult } from './memory.js';
 import { benchResolution, type ResolutionResult } from './resolution.js';
 import { nodeRuntimes, singleBinary } from './runtimes.js';
 import { benchStartup, type RuntimeStartup, type StartupResult } from './startup.js';
 
-type Section = 'startup' | 'resolution' | 'memory';
-const SECTIONS: readonly Section[] = ['startup', 'resolution', 'memory'];
+type Section = 'startup' | 'resolution' | 'memory' | 'fallback';
+const SECTIONS: readonly Section[] = ['startup', 'resolution', 'memory', 'fallback'];
 
 export interface Target {
   readonly name: string;
@@ -38,6 +40,7 @@ export interface BenchReport {
   readonly startup?: StartupResult;
   readonly resolution?: ResolutionResult;
   readonly memory?: MemoryResult;
+  readonly fallback?: FallbackResult;
   readonly targets: readonly Target[];
   readonly durationMs: number;
 }
@@ -59,6 +62,7 @@ function parseOptions(argv: readonly string[]) {
       sizes: { type: 'string' },
       only: { type: 'string' },
       nodes: { type: 'string' },
+      fleet: { type: 'string' },
       out: { type: 'string' },
       profile: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
@@ -93,6 +97,12 @@ function parseOptions(argv: readonly string[]) {
     resolutionWarmup: quick ? 0 : 1,
     memoryRuns: runs ?? (quick ? 1 : 5),
     holdMs: 300,
+    // The fleet of the fallback section: concurrent launches, secrets each, the store's bucket.
+    fleet: {
+      launches:
+        values.fleet === undefined ? (quick ? 6 : 50) : positiveInteger(values.fleet, '--fleet'),
+      secrets: quick ? 2 : 5,
+    },
     // Other Nodes to measure start-up on: --nodes, else CREDEXEC_BENCH_NODES (bench/README.md).
     nodes: values.nodes ?? process.env.CREDEXEC_BENCH_NODES,
     profile: values.profile ?? false,
@@ -287,6 +297,38 @@ function printMemory(result: MemoryResult): void {
   );
 }
 
+function printFallback(result: FallbackResult): void {
+  console.log(
+    `\n## A fleet starting at once against a throttling store: ${result.launches} concurrent \`credexec -- true\`, ${result.secrets} latest secrets each (aws backend; DynamoDB admits ${result.bucket.burst} requests at once, then ${result.bucket.perSecond}/s; default retries)\n`,
+  );
+  console.log(
+    table(
+      [
+        'wave',
+        'started',
+        'refused (125)',
+        'from the fallback',
+        'wall',
+        'launch median',
+        'launch max',
+        'DynamoDB requests',
+        'throttled',
+      ],
+      result.waves.map((wave) => [
+        wave.wave,
+        `${wave.started}/${wave.launches}`,
+        String(wave.refused),
+        String(wave.fromFallback),
+        ms(wave.wallMs),
+        ms(wave.launchMs.medianMs),
+        ms(wave.launchMs.maxMs),
+        String(wave.dynamodbRequests),
+        String(wave.throttledRequests),
+      ]),
+    ),
+  );
+}
+
 function targetsOf(report: Omit<BenchReport, 'targets' | 'durationMs'>): Target[] {
   const targets: Target[] = [];
   if (report.startup !== undefined) {
@@ -366,7 +408,7 @@ async function main(argv: readonly string[]): Promise<number> {
   const options = parseOptions(argv);
   if (options.help) {
     console.log(
-      'usage: node --import tsx bench/run.ts [--quick] [--runs N] [--delay-ms D] [--sizes 1,10,50,100] [--only startup,resolution,memory] [--nodes PATH,…] [--profile] [--out FILE]',
+      'usage: node --import tsx bench/run.ts [--quick] [--runs N] [--delay-ms D] [--sizes 1,10,50,100] [--only startup,resolution,memory,fallback] [--fleet N] [--nodes PATH,…] [--profile] [--out FILE]',
     );
     return 0;
   }
@@ -413,6 +455,18 @@ async function main(argv: readonly string[]): Promise<number> {
     });
     printMemory(memory);
   }
+  let fallback: FallbackResult | undefined;
+  if (has('fallback')) {
+    const { launches, secrets } = options.fleet;
+    // A bucket that holds a fifth of the wave's Queries and refills a tenth of them a second.
+    fallback = await benchFallback({
+      launches,
+      secrets,
+      burst: Math.max(1, Math.round((launches * secrets) / 5)),
+      perSecond: Math.max(1, Math.round((launches * secrets) / 10)),
+    });
+    printFallback(fallback);
+  }
   const partial = {
     machine: info,
     options: {
@@ -428,6 +482,7 @@ async function main(argv: readonly string[]): Promise<number> {
     ...(startup === undefined ? {} : { startup }),
     ...(resolution === undefined ? {} : { resolution }),
     ...(memory === undefined ? {} : { memory }),
+    ...(fallback === undefined ? {} : { fallback }),
   };
   const targets = targetsOf(partial);
   console.log('\n## Targets (reported, not asserted)\n');

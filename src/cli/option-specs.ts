@@ -87,7 +87,7 @@ export const RUN_OPTIONS = {
   fallback: {
     type: 'string',
     describe:
-      'keep the raw items read in FILE after each start, and start from it when the store is unreachable or throttling',
+      'file of the encrypted items last read from the store, to start from when it is down or throttling',
   },
   'fallback-max-age': {
     type: 'string',

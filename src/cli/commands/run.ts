@@ -179,7 +179,11 @@ export function runCommand(context: CommandContext): CommandModule<GlobalArgumen
         .positional('command', { type: 'string', array: true, describe: 'CMD ARGS…' })
         .example('$0 -m app.env -- node server.js', "run node with app.env's secrets")
         .example('$0 run -m base.env -m prod.env -- ./start', 'two manifests; the later wins')
-        .example('$0 --pristine -- ./job', 'the secrets and PATH, nothing else'),
+        .example('$0 --pristine -- ./job', 'the secrets and PATH, nothing else')
+        .example(
+          '$0 --fallback /var/lib/app/secrets.fallback -- ./server',
+          'start from the items last read when the store is down',
+        ),
     handler: (argv) => runLauncherCommand(context, argv),
   };
 }
