@@ -214,17 +214,12 @@ class FallbackSource implements ResolveSource {
     return undefined;
   }
 
+  /**
+   * Resolution is over: a definite "no" removes the file; a run helped by the file says so; a
+   * run that resolved everything from the store writes what it read. Each entry that resolved
+   * gains its origin.
+   */
   resolved(resolutions: readonly Resolution[]): readonly Resolution[] {
-    const { path, warn } = this.#options;
-    const refusal = this.#refusalIn(resolutions);
-    if (refusal !== undefined) {
-      try {
-        if (removeFallbackFile(path))
-          warn(`credexec: warning: removed the fallback ${path}: ${messageOf(refusal)}`);
-      } catch (error: unknown) {
-        warn(`credexec: warning: cannot remove the fallback ${path}: ${describeErrno(error)}`);
-      }
-    }
     const annotated = resolutions.map((resolution) =>
       resolution.status === 'failed'
         ? resolution
@@ -235,20 +230,30 @@ class FallbackSource implements ResolveSource {
               : ('store' as const),
           },
     );
-    if (refusal === undefined && this.#usedAgeMs !== undefined) {
-      const used = annotated.filter(
-        (resolution) => 'origin' in resolution && resolution.origin === 'fallback',
-      );
-      warn(
-        `credexec: warning: using the fallback ${path} (written ${describeDuration(this.#usedAgeMs)} ago) for ${used.length} of ${resolutions.length} secret(s): ${this.#outage!.message}`,
-      );
-    } else if (
-      refusal === undefined &&
-      resolutions.every((resolution) => resolution.status !== 'failed')
-    ) {
-      this.#write();
-    }
+    const refusal = this.#refusalIn(resolutions);
+    if (refusal !== undefined) this.#remove(refusal);
+    else if (this.#usedAgeMs !== undefined) this.#sayUsed(annotated, this.#usedAgeMs);
+    else if (resolutions.every((resolution) => resolution.status !== 'failed')) this.#write();
     return annotated;
+  }
+
+  #remove(refusal: unknown): void {
+    const { path, warn } = this.#options;
+    try {
+      if (removeFallbackFile(path))
+        warn(`credexec: warning: removed the fallback ${path}: ${messageOf(refusal)}`);
+    } catch (error: unknown) {
+      warn(`credexec: warning: cannot remove the fallback ${path}: ${describeErrno(error)}`);
+    }
+  }
+
+  #sayUsed(resolutions: readonly Resolution[], ageMs: number): void {
+    const used = resolutions.filter(
+      (resolution) => resolution.status !== 'failed' && resolution.origin === 'fallback',
+    ).length;
+    this.#options.warn(
+      `credexec: warning: using the fallback ${this.#options.path} (written ${describeDuration(ageMs)} ago) for ${used} of ${resolutions.length} secret(s): ${this.#outage!.message}`,
+    );
   }
 
   #write(): void {
