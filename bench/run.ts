@@ -1,7 +1,7 @@
 /**
  * credexec benchmark entry: `node --import tsx bench/run.ts [--quick] [--runs N] [--delay-ms D]
- * [--sizes 1,10,50,100] [--only startup,resolution,memory,redact] [--nodes PATH,…] [--profile]
- * [--redact-mib M] [--out FILE]`.
+ * [--sizes 1,10,50,100] [--only startup,resolution,memory,redact,fallback] [--fleet N]
+ * [--nodes PATH,…] [--profile] [--redact-mib M] [--out FILE]`.
  * Prints tables and the targets, and writes everything as JSON (default
  * bench/results/bench-<timestamp>.json). Needs a built dist/ (`npm run bench` builds first).
  */
@@ -11,12 +11,13 @@ import { parseArgs } from 'node:util';
 import { BIN, REPO_ROOT, machine, ms, ratio, round, table, type Machine } from './lib.js';
 import { benchMemory, type MemoryResult } from './memory.js';
 import { benchRedact, type RedactResult } from './redact.js';
+import { benchFallback, type FallbackResult } from './fallback.js';
 import { benchResolution, type ResolutionResult } from './resolution.js';
 import { nodeRuntimes, singleBinary } from './runtimes.js';
 import { benchStartup, type RuntimeStartup, type StartupResult } from './startup.js';
 
-type Section = 'startup' | 'resolution' | 'memory' | 'redact';
-const SECTIONS: readonly Section[] = ['startup', 'resolution', 'memory', 'redact'];
+type Section = 'startup' | 'resolution' | 'memory' | 'redact' | 'fallback';
+const SECTIONS: readonly Section[] = ['startup', 'resolution', 'memory', 'redact', 'fallback'];
 
 export interface Target {
   readonly name: string;
@@ -42,6 +43,7 @@ export interface BenchReport {
   readonly resolution?: ResolutionResult;
   readonly memory?: MemoryResult;
   readonly redact?: RedactResult;
+  readonly fallback?: FallbackResult;
   readonly targets: readonly Target[];
   readonly durationMs: number;
 }
@@ -62,6 +64,7 @@ function parseOptions(argv: readonly string[]) {
       'delay-ms': { type: 'string' },
       sizes: { type: 'string' },
       only: { type: 'string' },
+      fleet: { type: 'string' },
       nodes: { type: 'string' },
       out: { type: 'string' },
       profile: { type: 'boolean', default: false },
@@ -100,6 +103,12 @@ function parseOptions(argv: readonly string[]) {
     holdMs: 300,
     // Other Nodes to measure start-up on: --nodes, else CREDEXEC_BENCH_NODES (bench/README.md).
     nodes: values.nodes ?? process.env.CREDEXEC_BENCH_NODES,
+    // The fleet of the fallback section: concurrent launches, secrets each, the store's bucket.
+    fleet: {
+      launches:
+        values.fleet === undefined ? (quick ? 6 : 50) : positiveInteger(values.fleet, '--fleet'),
+      secrets: quick ? 2 : 5,
+    },
     profile: values.profile ?? false,
     // 1 GiB of output for the full run (a few seconds per measurement at the 300 MB/s goal).
     redactBytes:
@@ -377,6 +386,38 @@ function printRedact(result: RedactResult): void {
   );
 }
 
+function printFallback(result: FallbackResult): void {
+  console.log(
+    `\n## A fleet starting at once against a throttling store: ${result.launches} concurrent \`credexec -- true\`, ${result.secrets} latest secrets each (aws backend; DynamoDB admits ${result.bucket.burst} requests at once, then ${result.bucket.perSecond}/s; default retries)\n`,
+  );
+  console.log(
+    table(
+      [
+        'wave',
+        'started',
+        'refused (125)',
+        'from the fallback',
+        'wall',
+        'launch median',
+        'launch max',
+        'DynamoDB requests',
+        'throttled',
+      ],
+      result.waves.map((wave) => [
+        wave.wave,
+        `${wave.started}/${wave.launches}`,
+        String(wave.refused),
+        String(wave.fromFallback),
+        ms(wave.wallMs),
+        ms(wave.launchMs.medianMs),
+        ms(wave.launchMs.maxMs),
+        String(wave.dynamodbRequests),
+        String(wave.throttledRequests),
+      ]),
+    ),
+  );
+}
+
 function targetsOf(report: Omit<BenchReport, 'targets' | 'durationMs'>): Target[] {
   const targets: Target[] = [];
   if (report.startup !== undefined) {
@@ -472,7 +513,7 @@ async function main(argv: readonly string[]): Promise<number> {
   const options = parseOptions(argv);
   if (options.help) {
     console.log(
-      'usage: node --import tsx bench/run.ts [--quick] [--runs N] [--delay-ms D] [--sizes 1,10,50,100] [--only startup,resolution,memory,redact] [--nodes PATH,…] [--profile] [--redact-mib M] [--out FILE]',
+      'usage: node --import tsx bench/run.ts [--quick] [--runs N] [--delay-ms D] [--sizes 1,10,50,100] [--only startup,resolution,memory,redact,fallback] [--fleet N] [--nodes PATH,…] [--profile] [--redact-mib M] [--out FILE]',
     );
     return 0;
   }
@@ -527,6 +568,18 @@ async function main(argv: readonly string[]): Promise<number> {
     });
     printRedact(redact);
   }
+  let fallback: FallbackResult | undefined;
+  if (has('fallback')) {
+    const { launches, secrets } = options.fleet;
+    // A bucket that holds a fifth of the wave's Queries and refills a tenth of them a second.
+    fallback = await benchFallback({
+      launches,
+      secrets,
+      burst: Math.max(1, Math.round((launches * secrets) / 5)),
+      perSecond: Math.max(1, Math.round((launches * secrets) / 10)),
+    });
+    printFallback(fallback);
+  }
   const partial = {
     machine: info,
     options: {
@@ -544,6 +597,7 @@ async function main(argv: readonly string[]): Promise<number> {
     ...(resolution === undefined ? {} : { resolution }),
     ...(memory === undefined ? {} : { memory }),
     ...(redact === undefined ? {} : { redact }),
+    ...(fallback === undefined ? {} : { fallback }),
   };
   const targets = targetsOf(partial);
   console.log('\n## Targets (reported, not asserted)\n');

@@ -17,7 +17,8 @@ export type ErrorCode =
   | 'NOT_TEXT'
   | 'SECRET_FILE'
   | 'OUTPUT'
-  | 'AUDIT_LOG';
+  | 'AUDIT_LOG'
+  | 'FALLBACK';
 
 export class CredexecError extends Error {
   readonly code: ErrorCode;
@@ -149,9 +150,23 @@ export class OutputError extends CredexecError {
   }
 }
 
+/**
+ * Why a store could not answer. `throttled`, `unavailable` (no answer: unreachable, timed out, a
+ * 5xx, a file that cannot be read) and `malformed` (an answer that cannot be used: broken, cut
+ * short, a corrupt store file) say nothing about the credentials. `access-denied`: the store
+ * refused this caller (IAM, or a local file or directory that is not safely yours).
+ * `credentials`: AWS did not accept the caller's credentials, or there were none. `failed`:
+ * anything else.
+ */
+export type StoreFailure =
+  'throttled' | 'unavailable' | 'malformed' | 'access-denied' | 'credentials' | 'failed';
+
 export class StoreError extends CredexecError {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super('STORE', message, options);
+  readonly reason: StoreFailure;
+
+  constructor(message: string, options?: { cause?: unknown; reason?: StoreFailure }) {
+    super('STORE', message, options && 'cause' in options ? { cause: options.cause } : undefined);
+    this.reason = options?.reason ?? 'failed';
   }
 }
 
@@ -215,6 +230,20 @@ export class CredentialStoreError extends CredexecError {
     );
     this.credential = name;
     this.version = version;
+  }
+}
+
+/**
+ * The store could not be read (an outage) and its fallback copy (`--fallback`) could not stand
+ * in: missing, too old, corrupt, not safely yours, or without this entry. `problem` names the
+ * file and says which; the store's failure is the cause and leads the message.
+ */
+export class FallbackError extends CredexecError {
+  readonly problem: string;
+
+  constructor(storeError: Error, problem: string) {
+    super('FALLBACK', `${storeError.message}; ${problem}`, { cause: storeError });
+    this.problem = problem;
   }
 }
 

@@ -1,6 +1,9 @@
 import { BACKEND_NAMES } from '../backends/backend.js';
 import { DEFAULT_CONCURRENCY } from '../resolve/resolve-entries.js';
 
+/** `--fallback-max-age` (or the manifest's `fallbackMaxAge`) when neither is given. */
+export const DEFAULT_FALLBACK_MAX_AGE = '24h';
+
 /**
  * Option definitions in one place, read both by yargs (every command, help text) and by the
  * launcher's fast path (`credexec -- CMD`), which parses them without loading yargs at all.
@@ -94,6 +97,15 @@ export const RUN_OPTIONS = {
     type: 'string',
     describe:
       'append a JSON record of the run (no values, no arguments) to PATH, or - for stderr [env: CREDEXEC_AUDIT_LOG]',
+  },
+  fallback: {
+    type: 'string',
+    describe:
+      'file of the encrypted items last read from the store, to start from when it is down or throttling',
+  },
+  'fallback-max-age': {
+    type: 'string',
+    describe: `how old the fallback may be, e.g. 24h or 7d (default: ${DEFAULT_FALLBACK_MAX_AGE})`,
   },
 } as const satisfies OptionSpecs;
 

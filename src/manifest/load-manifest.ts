@@ -1,7 +1,14 @@
 import { ManifestError, type ManifestProblem } from '../errors.js';
 import type { ManifestEntry } from './manifest-entry.js';
 import { noManifestError, type ManifestSources } from './manifest-sources.js';
-import { parseManifests, type ManifestFile, type ManifestPolicy } from './parse-manifest.js';
+import {
+  isJsonManifest,
+  parseManifests,
+  type ManifestFile,
+  type ManifestPolicy,
+} from './parse-manifest.js';
+import { manifestSettings, type ManifestSettings } from './manifest-settings.js';
+import { ProblemList } from './manifest-problems.js';
 import { readFileAsync } from '../util/fs-async.js';
 import { errnoCode } from '../util/system.js';
 
@@ -28,4 +35,25 @@ export async function loadManifest(
   }
   if (problems.length > 0) throw new ManifestError(problems);
   return parseManifests(files, policy);
+}
+
+/**
+ * The launcher settings (`"$credexec"`) of the JSON manifests among `sources`, for the CLI to
+ * compose the launcher with. Only what is valid: files that cannot be read and settings with
+ * problems are left out here, and reported by loadManifest when the launcher reads the
+ * manifests, before anything is resolved. Reads nothing when no manifest is JSON.
+ */
+export async function loadManifestSettings(
+  sources: ManifestSources,
+  read: (path: string) => Promise<string> = (path) => readFileAsync(path, 'utf8'),
+): Promise<ManifestSettings> {
+  const files: ManifestFile[] = [];
+  for (const path of sources.paths.filter(isJsonManifest)) {
+    try {
+      files.push({ name: path, text: await read(path) });
+    } catch {
+      // loadManifest reports it.
+    }
+  }
+  return manifestSettings(files, new ProblemList());
 }

@@ -5,6 +5,7 @@ import { JsonSyntaxError, readJson, type JsonMember, type JsonNode } from './jso
 import { parseTemplate } from '../template/parse-template.js';
 import type { Template } from '../template/template.js';
 import type { ParsedCredentialEntry, ParsedEntry, ParsedTemplateEntry } from './manifest-entry.js';
+import { SETTINGS_KEY } from './manifest-settings.js';
 import type { ProblemList } from './manifest-problems.js';
 
 const ENTRY_KEYS: ReadonlySet<string> = new Set([
@@ -211,6 +212,8 @@ export function parseJsonManifest(
   const entries: ParsedEntry[] = [];
   // Duplicate variables are reported by parseManifests, the same way across files and forms.
   for (const member of root.members) {
+    // Launcher settings, not a variable: read by manifest-settings.ts.
+    if (member.key === SETTINGS_KEY) continue;
     const entry = readEntry(member, report);
     if (entry !== undefined)
       entries.push({ ...entry, variable: member.key, source: { file, line: member.line } });

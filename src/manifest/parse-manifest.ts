@@ -3,6 +3,7 @@ import { ManifestError, type ManifestProblem } from '../errors.js';
 import { entryReferences, type ManifestEntry, type ParsedEntry } from './manifest-entry.js';
 import { credentialNameProblem } from '../secrets/credential-name.js';
 import { ProblemList } from './manifest-problems.js';
+import { manifestSettings } from './manifest-settings.js';
 import { parseDotenvManifest } from './parse-dotenv-manifest.js';
 import { parseJsonManifest } from './parse-json-manifest.js';
 import {
@@ -96,6 +97,8 @@ export function parseManifests(
       }
     }
   }
+  // Launcher settings are the CLI's to use (loadManifestSettings); here they are only checked.
+  manifestSettings(files, problems);
   if (!problems.empty) throw new ManifestError(inReadingOrder(problems.all, files));
   return entries;
 }

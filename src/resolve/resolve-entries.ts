@@ -22,6 +22,13 @@ export interface ResolveSource {
   readonly keys: KeyService;
   /** Called by the launcher once resolution is over, right after the command starts. */
   close?(): void;
+  /**
+   * Told how every entry ended, once, before resolveEntries returns; what it returns is the
+   * result (the same entries, in the same order, each at most gaining an `origin`). A fallback
+   * (src/fallback) keeps what the store answered here, or drops it when the store said no.
+   * Must not throw.
+   */
+  resolved?(resolutions: readonly Resolution[]): readonly Resolution[];
 }
 
 export interface ResolveOptions {
@@ -32,9 +39,13 @@ export interface ResolveOptions {
   readonly signal?: AbortSignal;
 }
 
+/** Where an answer came from: the store, or a fallback copy of it (`--fallback`). */
+export type ResolutionOrigin = 'store' | 'fallback';
+
 /**
  * How one credential an entry reads resolved: an entry's own credential, or one reference of its
- * template (each has a resolution of its own, in the template's order).
+ * template (each has a resolution of its own, in the template's order). `origin` undefined means
+ * the store.
  */
 export type Resolution =
   | {
@@ -44,13 +55,13 @@ export type Resolution =
       /** The version that resolved (padded). */
       readonly version: string;
       readonly value: Buffer;
-      /** Where the item came from: the store (also when undefined) or the outage fallback. */
-      readonly origin?: 'store' | 'fallback';
+      readonly origin?: ResolutionOrigin;
     }
   | {
       readonly status: 'absent';
       readonly entry: ManifestEntry;
       readonly reference: CredentialReference;
+      readonly origin?: ResolutionOrigin;
     }
   | {
       readonly status: 'failed';
@@ -188,7 +199,10 @@ export async function resolveEntries(
   const keys = [...work.keys()];
   const outcomes = await Promise.allSettled(keys.map((key) => work.get(key)!));
   const byKey = new Map(keys.map((key, index) => [key, outcomes[index]!]));
-  return reads.map(({ entry, reference, key }) => settle(entry, reference, byKey.get(key)!));
+  const resolutions = reads.map(({ entry, reference, key }) =>
+    settle(entry, reference, byKey.get(key)!),
+  );
+  return [...(source.resolved?.(resolutions) ?? resolutions)];
 }
 
 /** Zero every decrypted value (shared buffers are zeroed once; zeroing twice is harmless). */

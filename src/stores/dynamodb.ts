@@ -25,6 +25,7 @@ import {
   AWS_THROTTLING_CODES,
   awsErrorCode,
   awsErrorMessage,
+  awsHttpStatus,
   isNetworkError,
   networkFailure,
   MalformedResponseError,
@@ -381,6 +382,7 @@ export class DynamoDbStore implements CredentialStore {
       if (attempt > this.#batchAttempts) {
         throw new StoreError(
           `BatchGetItem on ${this.description} left ${keys.length} key(s) unprocessed after ${this.#batchAttempts} attempts (throttled?)`,
+          { reason: 'throttled' },
         );
       }
       if (attempt > 1) await this.#sleep(backoff(attempt - 1));
@@ -470,7 +472,8 @@ export class DynamoDbStore implements CredentialStore {
   #failure(operation: string, error: unknown): Error {
     if (error instanceof StoreError || error instanceof SetupRequiredError) return error;
     const response = responseFailureMessage(error, `DynamoDB ${operation} on ${this.description}`);
-    if (response !== undefined) return new StoreError(response, { cause: error });
+    if (response !== undefined)
+      return new StoreError(response, { cause: error, reason: 'malformed' });
     const code = awsErrorCode(error);
     const detail = awsErrorMessage(error);
     const where = `${operation} on ${this.description}`;
@@ -486,15 +489,13 @@ export class DynamoDbStore implements CredentialStore {
     if (code === 'AccessDeniedException' || code === 'AccessDenied') {
       return new StoreError(
         `${where}: access denied; the caller needs dynamodb:${operation}${detail === undefined ? '' : ` (${detail})`}`,
-        { cause: error },
+        { cause: error, reason: 'access-denied' },
       );
     }
     if (code !== undefined && AWS_THROTTLING_CODES.has(code)) {
       return new StoreError(
         `${where}: DynamoDB is throttling requests; giving up after the retries`,
-        {
-          cause: error,
-        },
+        { cause: error, reason: 'throttled' },
       );
     }
     if (
@@ -505,15 +506,20 @@ export class DynamoDbStore implements CredentialStore {
     ) {
       return new StoreError(
         `${where}: AWS credentials were rejected or not found${detail === undefined ? '' : ` (${detail})`}`,
-        { cause: error },
+        { cause: error, reason: 'credentials' },
       );
     }
     if (isNetworkError(error)) {
-      return new StoreError(`${where}: ${networkFailure('DynamoDB', error)}`, { cause: error });
+      return new StoreError(`${where}: ${networkFailure('DynamoDB', error)}`, {
+        cause: error,
+        reason: 'unavailable',
+      });
     }
+    // A 5xx after the retries (InternalServerError, ServiceUnavailable, a proxy's 502).
+    const status = awsHttpStatus(error);
     return new StoreError(
       `${where} failed: ${code ?? 'error'}${detail === undefined ? '' : ` (${detail})`}`,
-      { cause: error },
+      { cause: error, reason: status !== undefined && status >= 500 ? 'unavailable' : 'failed' },
     );
   }
 }

@@ -1,7 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { constants, promises as fs } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { SetupRequiredError, StoreError, VersionExistsError } from '../errors.js';
+import {
+  SetupRequiredError,
+  StoreError,
+  VersionExistsError,
+  type StoreFailure,
+} from '../errors.js';
 import {
   refKey,
   type CredentialStore,
@@ -38,6 +43,16 @@ export interface LocalFileStoreOptions {
   readonly lockTimeoutMs?: number;
   /** The directory check, shared with the keyring by the local backend; default: the store's. */
   readonly directory?: PrivateDirectory;
+}
+
+/**
+ * Why the store file could not be read: refused (EACCES, EPERM), not a file where one should be,
+ * or else the disk or the file system failing (EIO, ESTALE on NFS, EMFILE, …).
+ */
+function readFailure(code: string | undefined): StoreFailure {
+  if (code === 'EACCES' || code === 'EPERM') return 'access-denied';
+  if (code === 'EISDIR' || code === 'ENOTDIR' || code === 'ELOOP') return 'failed';
+  return 'unavailable';
 }
 
 const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
@@ -141,7 +156,7 @@ export class LocalFileStore implements CredentialStore {
 
   async #read(): Promise<Map<string, CredentialItem>> {
     const unsafe = await this.#directory.problem();
-    if (unsafe !== undefined) throw new StoreError(unsafe);
+    if (unsafe !== undefined) throw new StoreError(unsafe, { reason: 'access-denied' });
     let fd: number;
     try {
       fd = await openAsync(this.#path, 'r');
@@ -161,7 +176,7 @@ export class LocalFileStore implements CredentialStore {
       const problem =
         ownerProblem('store file', this.#path, stat) ??
         writableProblem('store file', this.#path, stat);
-      if (problem !== undefined) throw new StoreError(problem);
+      if (problem !== undefined) throw new StoreError(problem, { reason: 'access-denied' });
       text = await readFileAsync(fd, 'utf8');
     } catch (error: unknown) {
       throw error instanceof StoreError ? error : this.#readError(error);
@@ -174,12 +189,16 @@ export class LocalFileStore implements CredentialStore {
   #readError(error: unknown): StoreError {
     return new StoreError(`cannot read ${this.description}: ${describeErrno(error)}`, {
       cause: error,
+      reason: readFailure(errnoCode(error)),
     });
   }
 
   #parse(text: string): Map<string, CredentialItem> {
     const corrupt = (reason: string, cause?: unknown) =>
-      new StoreError(`${this.description} is corrupt: ${reason}; it was left untouched`, { cause });
+      new StoreError(`${this.description} is corrupt: ${reason}; it was left untouched`, {
+        cause,
+        reason: 'malformed',
+      });
     let data: unknown;
     try {
       data = JSON.parse(text);

@@ -166,6 +166,28 @@ test('the bench runs with tiny sizes and writes a report whose counts match the 
     t.true(positive(sample.medianUs) && sample.p99Us >= sample.medianUs);
   }
 
+
+  // A fleet against a throttling store: with a warm fallback every launch starts.
+  const fallback = report.fallback!;
+  t.deepEqual(
+    fallback.waves.map((wave) => wave.wave),
+    ['unthrottled', 'throttled', 'throttled, warm fallback'],
+  );
+  for (const wave of fallback.waves) {
+    t.is(wave.started + wave.refused, fallback.launches, wave.wave);
+    t.true(positive(wave.wallMs) && positive(wave.launchMs.medianMs), wave.wave);
+  }
+  const [unthrottled, throttled, warm] = fallback.waves;
+  t.is(unthrottled!.started, fallback.launches);
+  t.is(unthrottled!.dynamodbRequests, fallback.launches * fallback.secrets);
+  t.is(unthrottled!.throttledRequests, 0);
+  t.is(unthrottled!.fromFallback, 0);
+  t.true(throttled!.throttledRequests > 0);
+  t.is(throttled!.fromFallback, 0);
+  t.true(warm!.throttledRequests > 0);
+  t.is(warm!.started, fallback.launches);
+  t.true(warm!.fromFallback > 0);
+
   t.true(report.targets.length >= 7);
   for (const target of report.targets) t.is(target.pass, target.value <= target.limit);
 });

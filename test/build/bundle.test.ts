@@ -92,3 +92,12 @@ test('the version is package.json’s, built into the bundle and read by the sou
   t.is(execFileSync(process.execPath, [BIN, '--version'], { encoding: 'utf8' }), `${version}\n`);
   t.is(packageVersion(), version);
 });
+
+test('the fallback (--fallback) is a chunk of its own, loaded only when asked for', (t) => {
+  const marker = 'credexec-fallback';
+  t.false(read('credexec.cjs').includes(marker));
+  const lazy = [...read('credexec.cjs').matchAll(LAZY_REQUIRE)].map((match) => match[1]!);
+  const chunk = lazy.find((file) => /^fallback-source-[A-Z0-9]+\.cjs$/.test(file));
+  t.truthy(chunk, lazy.join(' '));
+  t.true(read(chunk!).includes(marker));
+});

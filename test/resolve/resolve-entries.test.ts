@@ -192,3 +192,36 @@ test('an aborted resolution starts no further decrypts', async (t) => {
     entries.slice(1).map(({ variable }) => [variable, 'failed', 'This operation was aborted']),
   );
 });
+
+test('a source told how resolution ended gets every entry once, in manifest order, and its answer is the result', async (t) => {
+  const backend = new FakeBackend(1);
+  backend.add('a', '1', 'va');
+  const told: string[][] = [];
+  const results = await resolveEntries(
+    {
+      store: backend.store,
+      keys: backend.keys,
+      resolved: (resolutions) => {
+        told.push(resolutions.map((resolution) => summary(resolution).join(' ')));
+        return resolutions.map((resolution) =>
+          resolution.status === 'resolved'
+            ? { ...resolution, origin: 'fallback' as const }
+            : resolution,
+        );
+      },
+    },
+    [entry('B', 'b', { optional: true }), entry('A', 'a'), entry('A2', 'a')],
+  );
+  t.deepEqual(told, [['B absent ', 'A 0000000000000000001 va', 'A2 0000000000000000001 va']]);
+  t.deepEqual(
+    results.map((resolution) => [
+      resolution.entry.variable,
+      'origin' in resolution ? resolution.origin : undefined,
+    ]),
+    [
+      ['B', undefined],
+      ['A', 'fallback'],
+      ['A2', 'fallback'],
+    ],
+  );
+});

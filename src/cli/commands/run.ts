@@ -2,14 +2,24 @@ import type { Argv, CommandModule } from 'yargs';
 import type { AuditRecorder } from '../../audit/audit-recorder.js';
 import { SpawnError, UsageError } from '../../errors.js';
 import { dieOfSignal } from '../../launch/die-of-signal.js';
+import { delimiter, resolve } from 'node:path';
+import type { Backend } from '../../backends/backend.js';
 import { launchManifestPaths } from '../../launch/launch-manifest.js';
-import { processLaunchIo, runLauncher, type LaunchOptions } from '../../launch/run-launcher.js';
-import { DEFAULT_CONCURRENCY } from '../../resolve/resolve-entries.js';
+import {
+  processLaunchIo,
+  runLauncher,
+  type LaunchIo,
+  type LaunchOptions,
+} from '../../launch/run-launcher.js';
+import { loadManifestSettings } from '../../manifest/load-manifest.js';
+import { MANIFEST_ENV, manifestSources } from '../../manifest/manifest-sources.js';
+import { DEFAULT_CONCURRENCY, type ResolveSource } from '../../resolve/resolve-entries.js';
+import { parseDuration } from '../../util/duration.js';
 import { contextFromWords, words, type CommandContext } from '../command-context.js';
 import { ExitCode } from '../exit-codes.js';
 import { withOptions, type GlobalArguments } from '../global-options.js';
 import { processIo, STDIN_ARGUMENT } from '../io.js';
-import { LAUNCHER_OPTIONS, RUN_OPTIONS } from '../option-specs.js';
+import { DEFAULT_FALLBACK_MAX_AGE, LAUNCHER_OPTIONS, RUN_OPTIONS } from '../option-specs.js';
 import { reportError } from '../report-error.js';
 import {
   redactingStarterFor,
@@ -28,6 +38,8 @@ export interface RunArguments extends LauncherArguments {
   readonly command?: string[] | undefined;
   readonly pristine?: boolean | undefined;
   readonly auditLog?: string | undefined;
+  readonly fallback?: string | undefined;
+  readonly fallbackMaxAge?: string | undefined;
   readonly '--'?: string[] | undefined;
 }
 
@@ -72,6 +84,59 @@ export function manifestOptionsFrom(
     allowVars: words(argv.allowVar),
     concurrency: concurrencyFrom(argv.concurrency, context.env.CREDEXEC_CONCURRENCY),
   };
+}
+
+/** Where the fallback file is and how old it may be (src/fallback). */
+export interface FallbackSettings {
+  readonly path: string;
+  readonly maxAge: string;
+  readonly maxAgeMs: number;
+}
+
+/**
+ * `--fallback FILE` and `--fallback-max-age AGE`, each winning over the manifests' `"$credexec"`
+ * settings `fallback` and `fallbackMaxAge`; undefined when neither names a file. A relative
+ * `--fallback` is relative to the working directory, a manifest's to the manifest's directory.
+ */
+export async function fallbackSettingsFrom(
+  argv: RunArguments,
+  env: CommandContext['env'],
+): Promise<FallbackSettings | undefined> {
+  if (argv.fallback === '') throw new UsageError('--fallback needs a file path');
+  const flagAge =
+    argv.fallbackMaxAge === undefined
+      ? undefined
+      : parseDuration(argv.fallbackMaxAge, '--fallback-max-age');
+  const manifest = await loadManifestSettings(
+    manifestSources(words(argv.manifest), env[MANIFEST_ENV], delimiter),
+  );
+  const path = argv.fallback === undefined ? manifest.fallback : resolve(argv.fallback);
+  if (path === undefined) {
+    if (flagAge === undefined) return undefined;
+    throw new UsageError(
+      '--fallback-max-age needs a fallback file: --fallback FILE, or "fallback" in a JSON manifest\'s "$credexec" settings',
+    );
+  }
+  if (flagAge !== undefined) return { path, maxAge: argv.fallbackMaxAge!, maxAgeMs: flagAge };
+  if (manifest.fallbackMaxAge !== undefined)
+    return { path, maxAge: manifest.fallbackMaxAge.text, maxAgeMs: manifest.fallbackMaxAge.ms };
+  return {
+    path,
+    maxAge: DEFAULT_FALLBACK_MAX_AGE,
+    maxAgeMs: parseDuration(DEFAULT_FALLBACK_MAX_AGE, '--fallback-max-age'),
+  };
+}
+
+/** The backend, behind the fallback when one is set (its code loads only then). */
+/** The backend, or (with `--fallback`) the backend behind its outage fallback, loaded only then. */
+async function withFallbackIfAsked(
+  backend: Backend,
+  fallback: FallbackSettings | undefined,
+  io: LaunchIo,
+): Promise<ResolveSource> {
+  if (fallback === undefined) return backend;
+  const { withFallback } = await import('../../fallback/fallback-source.js');
+  return withFallback(backend, { ...fallback, warn: io.warn });
 }
 
 /** Launcher failures are credexec's own (125) unless the command itself could not be run. */
@@ -137,16 +202,15 @@ export async function runLauncherCommand(
     pristine: argv.pristine === true,
     ...(redaction === undefined ? {} : { starter: await redactingStarterFor(redaction, context) }),
   };
+  const fallback = await fallbackSettingsFrom(argv, context.env);
+  const io = processLaunchIo(context.env, () => context.io.stderr);
   let audit: AuditRecorder | undefined;
   try {
     audit = await openAudit(context, argv, options);
     const backend = await context.openBackend(argv);
     audit?.useBackend(backend);
-    const outcome = await runLauncher(
-      backend,
-      { ...options, observer: audit },
-      processLaunchIo(context.env, () => context.io.stderr),
-    );
+    const source = await withFallbackIfAsked(backend, fallback, io);
+    const outcome = await runLauncher(source, { ...options, observer: audit }, io);
     context.setExitCode(outcome.signal === undefined ? outcome.code : dieOfSignal(outcome.signal));
   } catch (error: unknown) {
     // What failed before the launcher ran (the backend could not be opened); the launcher
@@ -172,7 +236,11 @@ export function runCommand(context: CommandContext): CommandModule<GlobalArgumen
         .positional('command', { type: 'string', array: true, describe: 'CMD ARGS…' })
         .example('$0 -m app.env -- node server.js', "run node with app.env's secrets")
         .example('$0 run -m base.env -m prod.env -- ./start', 'two manifests; the later wins')
-        .example('$0 --pristine -- ./job', 'the secrets and PATH, nothing else'),
+        .example('$0 --pristine -- ./job', 'the secrets and PATH, nothing else')
+        .example(
+          '$0 --fallback /var/lib/app/secrets.fallback -- ./server',
+          'start from the items last read when the store is down',
+        ),
     handler: (argv) => runLauncherCommand(context, argv),
   };
 }
