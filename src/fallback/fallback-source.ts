@@ -1,6 +1,5 @@
 import { FallbackError, NotFoundError, messageOf } from '../errors.js';
 import type { KeyService } from '../keys/key-service.js';
-import type { ManifestEntry } from '../manifest/manifest-entry.js';
 import type { Resolution, ResolveSource } from '../resolve/resolve-entries.js';
 import { refKey } from '../stores/credential-store.js';
 import type { CredentialItem, CredentialRef } from '../stores/item.js';

@@ -166,7 +166,6 @@ test('the bench runs with tiny sizes and writes a report whose counts match the 
     t.true(positive(sample.medianUs) && sample.p99Us >= sample.medianUs);
   }
 
-
   // A fleet against a throttling store: with a warm fallback every launch starts.
   const fallback = report.fallback!;
   t.deepEqual(
