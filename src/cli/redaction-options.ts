@@ -15,19 +15,25 @@ export interface RedactionSettings {
 
 const MAX_MIN_LENGTH = 4096;
 
-/** `--redact`, else CREDEXEC_REDACT (`1`/`true` on, `0`/`false`/empty off); undefined when off. */
+/**
+ * On with `--redact`, CREDEXEC_REDACT (`1`/`true` on, `0`/`false`/empty off) or a manifest's
+ * `"$credexec": {"redact": true}`; undefined when off.
+ */
 export function redactionFrom(
   argv: RedactionArguments,
   env: CommandContext['env'],
+  manifest: boolean | undefined = undefined,
 ): RedactionSettings | undefined {
   const fromEnv = (env.CREDEXEC_REDACT ?? '').trim().toLowerCase();
   if (!['', '0', '1', 'true', 'false'].includes(fromEnv)) {
     throw new UsageError('CREDEXEC_REDACT must be 1 (redact the output) or 0');
   }
-  const on = argv.redact === true || fromEnv === '1' || fromEnv === 'true';
+  const on = argv.redact === true || fromEnv === '1' || fromEnv === 'true' || manifest === true;
   const text = argv.redactMinLength;
   if (text !== undefined && !on) {
-    throw new UsageError('--redact-min-length goes with --redact (or CREDEXEC_REDACT=1)');
+    throw new UsageError(
+      '--redact-min-length goes with --redact (or CREDEXEC_REDACT=1, or "redact": true in the manifest)',
+    );
   }
   if (!on) return undefined;
   if (text === undefined) return { minLength: undefined };
@@ -62,7 +68,13 @@ export async function redactionChecker(settings: RedactionSettings) {
       const report = redactionReport(
         resolutions.flatMap((resolution) =>
           resolution.status === 'resolved'
-            ? [{ variable: resolution.entry.variable, value: resolution.value, redact: true }]
+            ? [
+                {
+                  variable: resolution.entry.variable,
+                  value: resolution.value,
+                  redact: resolution.entry.redact !== false,
+                },
+              ]
             : [],
         ),
         settings.minLength === undefined ? {} : { minLength: settings.minLength },

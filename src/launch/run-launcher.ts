@@ -112,7 +112,12 @@ async function buildEnvironment(
 /** A composed value and each value it was composed of are secrets: a redactor must know each. */
 function startedSecrets(values: readonly EntryValue[]): StartedSecret[] {
   return values.flatMap(({ entry, secrets }) =>
-    secrets.map((value) => ({ variable: entry.variable, value, file: entry.file, redact: true })),
+    secrets.map((value) => ({
+      variable: entry.variable,
+      value,
+      file: entry.file,
+      redact: entry.redact !== false,
+    })),
   );
 }
 

@@ -20,6 +20,8 @@ interface EntryFields {
   readonly optional: boolean;
   /** The value goes to a private file and the variable holds its path. */
   readonly file: boolean;
+  /** `false` (JSON `"redact": false`): `--redact` leaves this entry's values in the output. */
+  readonly redact?: boolean;
   /** `undefined` when the entry has no context of its own (the global `--context` applies). */
   readonly context: EncryptionContext | undefined;
   readonly source: SourceLocation;

@@ -18,6 +18,8 @@ export interface ManifestSettings {
   readonly fallback?: string;
   /** `"fallbackMaxAge"`: as written (`24h`) and in milliseconds. */
   readonly fallbackMaxAge?: { readonly text: string; readonly ms: number };
+  /** `"redact": true`: as `--redact` (a flag or CREDEXEC_REDACT cannot turn it off). */
+  readonly redact?: boolean;
 }
 
 type Read<T> = { readonly value: T } | { readonly problem: string };
@@ -39,6 +41,8 @@ const READERS: {
       ? { problem: `"fallbackMaxAge" must be ${DURATION_HINT}` }
       : { value: { text: node.value, ms } };
   },
+  redact: (node) =>
+    node.kind === 'boolean' ? { value: node.value } : { problem: '"redact" must be true or false' },
 };
 
 const isSetting = (key: string): key is keyof ManifestSettings => Object.hasOwn(READERS, key);

@@ -14,6 +14,7 @@ const ENTRY_KEYS: ReadonlySet<string> = new Set([
   'template',
   'optional',
   'file',
+  'redact',
   'context',
 ]);
 
@@ -98,6 +99,7 @@ interface Members {
   template?: Template;
   optional?: boolean;
   file?: boolean;
+  redact?: boolean;
   context?: EncryptionContext;
 }
 
@@ -124,6 +126,7 @@ function combine(members: Members, variable: string, line: number, report: Repor
   const common = {
     optional: members.optional ?? false,
     file: members.file ?? false,
+    ...(members.redact === undefined ? {} : { redact: members.redact }),
     context: members.context,
   };
   if (template === undefined) {

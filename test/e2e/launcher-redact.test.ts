@@ -209,3 +209,37 @@ test('a large output (20 MiB) comes through whole and in order', async (t) => {
     t.is(lines.filter((line) => line === 'x'.repeat(1023)).length, 20479);
   });
 });
+
+test('a JSON manifest turns redaction on with "$credexec": {"redact": true}, and an entry opts out with "redact": false', async (t) => {
+  await withWorld(async (world) => {
+    await world.put('app.token', CANARY);
+    await world.put('app.public', 'public-key-material');
+    world.manifest(
+      'app.json',
+      JSON.stringify({
+        $credexec: { redact: true },
+        TOKEN: 'app.token',
+        PUBLIC: { name: 'app.public', redact: false },
+      }),
+    );
+    const result = await runLauncherCli(world, [
+      '-m',
+      'app.json',
+      '--',
+      'sh',
+      '-c',
+      'printf "%s %s\\n" "$TOKEN" "$PUBLIC"',
+    ]);
+    t.is(result.exitCode, 0, result.stderr);
+    t.is(result.stdout, '<redacted:TOKEN> public-key-material\n');
+    const check = await runLauncherCli(world, ['check', '-m', 'app.json']);
+    t.regex(check.stdout, /\nPUBLIC: not redacted: "redact": false\n$/);
+    world.manifest(
+      'bad.json',
+      JSON.stringify({ $credexec: { redact: 'yes' }, TOKEN: 'app.token' }),
+    );
+    const refused = await runLauncherCli(world, ['-m', 'bad.json', '--', 'true']);
+    t.is(refused.exitCode, 125);
+    t.regex(refused.stderr, /bad\.json:1: \$credexec: "redact" must be true or false/);
+  });
+});

@@ -10,6 +10,7 @@ import { redactionChecker, redactionFrom } from '../redaction-options.js';
 import {
   launchExitCode,
   manifestOptionsFrom,
+  manifestSettingsOf,
   reportLaunchError,
   withLauncherOptions,
   type LauncherArguments,
@@ -29,7 +30,8 @@ export function checkCommand(
         .example('$0 check -m app.env --context env=prod', 'another manifest, with context'),
     handler: async (argv) => {
       const options = manifestOptionsFrom(argv, context, 'check');
-      const redaction = redactionFrom(argv, context.env);
+      const settings = await manifestSettingsOf(argv, context.env);
+      const redaction = redactionFrom(argv, context.env, settings.redact);
       const redactionCheck =
         redaction === undefined ? undefined : await redactionChecker(redaction);
       let report;

@@ -12,6 +12,7 @@ import {
   type LaunchOptions,
 } from '../../launch/run-launcher.js';
 import { loadManifestSettings } from '../../manifest/load-manifest.js';
+import type { ManifestSettings } from '../../manifest/manifest-settings.js';
 import { MANIFEST_ENV, manifestSources } from '../../manifest/manifest-sources.js';
 import { DEFAULT_CONCURRENCY, type ResolveSource } from '../../resolve/resolve-entries.js';
 import { parseDuration } from '../../util/duration.js';
@@ -98,18 +99,23 @@ export interface FallbackSettings {
  * settings `fallback` and `fallbackMaxAge`; undefined when neither names a file. A relative
  * `--fallback` is relative to the working directory, a manifest's to the manifest's directory.
  */
-export async function fallbackSettingsFrom(
-  argv: RunArguments,
+/** The `"$credexec"` settings of the JSON manifests `run` and `check` will read. */
+export function manifestSettingsOf(
+  argv: LauncherArguments,
   env: CommandContext['env'],
-): Promise<FallbackSettings | undefined> {
+): Promise<ManifestSettings> {
+  return loadManifestSettings(manifestSources(words(argv.manifest), env[MANIFEST_ENV], delimiter));
+}
+
+export function fallbackSettingsFrom(
+  argv: RunArguments,
+  manifest: ManifestSettings,
+): FallbackSettings | undefined {
   if (argv.fallback === '') throw new UsageError('--fallback needs a file path');
   const flagAge =
     argv.fallbackMaxAge === undefined
       ? undefined
       : parseDuration(argv.fallbackMaxAge, '--fallback-max-age');
-  const manifest = await loadManifestSettings(
-    manifestSources(words(argv.manifest), env[MANIFEST_ENV], delimiter),
-  );
   const path = argv.fallback === undefined ? manifest.fallback : resolve(argv.fallback);
   if (path === undefined) {
     if (flagAge === undefined) return undefined;
@@ -194,7 +200,8 @@ export async function runLauncherCommand(
       'nothing to run: use `credexec [run] [-m MANIFEST] -- CMD [ARGS…]` or a subcommand (see credexec --help)',
     );
   }
-  const redaction = redactionFrom(argv, context.env);
+  const settings = await manifestSettingsOf(argv, context.env);
+  const redaction = redactionFrom(argv, context.env, settings.redact);
   const options: LaunchOptions = {
     ...manifestOptionsFrom(argv, context),
     command,
@@ -202,7 +209,7 @@ export async function runLauncherCommand(
     pristine: argv.pristine === true,
     ...(redaction === undefined ? {} : { starter: await redactingStarterFor(redaction, context) }),
   };
-  const fallback = await fallbackSettingsFrom(argv, context.env);
+  const fallback = fallbackSettingsFrom(argv, settings);
   const io = processLaunchIo(context.env, () => context.io.stderr);
   let audit: AuditRecorder | undefined;
   try {
