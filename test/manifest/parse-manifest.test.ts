@@ -206,7 +206,7 @@ test('every JSON mistake is reported with its file and line', (t) => {
 }`;
   t.deepEqual(problems([{ name: 'm.json', text }]), [
     'm.json:3: invalid variable name "bad name" (use letters, digits and _, not starting with a digit)',
-    'm.json:4: variable UNKNOWN: unknown key "versoin" (allowed: name, version, template, optional, file, context)',
+    'm.json:4: variable UNKNOWN: unknown key "versoin" (allowed: name, version, template, optional, file, redact, context)',
     'm.json:5: variable NO_NAME: "name" or "template" is required',
     'm.json:6: variable WRONG_TYPES: "optional" must be true or false',
     'm.json:6: variable WRONG_TYPES: "file" must be true or false',
