@@ -81,6 +81,11 @@ export const RUN_OPTIONS = {
     type: 'boolean',
     describe: 'pass only the secrets and PATH to the command',
   },
+  exec: {
+    type: 'boolean',
+    describe:
+      'become the command (execve: same pid, credexec gone) instead of running it as a child; Node >= 22.15, no "file": true entries',
+  },
 } as const satisfies OptionSpecs;
 
 /** The trailing `K=V…` words of put, putall, get and getall. */

@@ -19,6 +19,7 @@ export interface LauncherArguments extends GlobalArguments {
 export interface RunArguments extends LauncherArguments {
   readonly command?: string[] | undefined;
   readonly pristine?: boolean | undefined;
+  readonly exec?: boolean | undefined;
   readonly '--'?: string[] | undefined;
 }
 
@@ -69,6 +70,21 @@ export function reportLaunchError(context: CommandContext, error: unknown): void
   reportError(context.io, context.env, error);
 }
 
+/**
+ * The flags in use whose capability keeps credexec running beside the command, which `--exec`
+ * refuses (src/exec/refusals.ts says why for each). None exists yet: `--watch` and `--redact`
+ * add themselves here.
+ */
+function residentFlags(_argv: RunArguments): string[] {
+  return [];
+}
+
+/** `--exec`: the exec room, or a UsageError where it cannot keep its promises. */
+async function execModeFor(argv: RunArguments) {
+  const { execMode } = await import('../../exec/exec-mode.js');
+  return execMode(residentFlags(argv));
+}
+
 /** The launcher behind `run`, the default command and the CLI's yargs-free fast path. */
 export async function runLauncherCommand(
   context: CommandContext,
@@ -81,18 +97,21 @@ export async function runLauncherCommand(
       'nothing to run: use `credexec [run] [-m MANIFEST] -- CMD [ARGS…]` or a subcommand (see credexec --help)',
     );
   }
+  // Loaded only when asked for: the launcher's usual path does without it.
+  const exec = argv.exec === true ? await execModeFor(argv) : undefined;
   const options: LaunchOptions = {
     ...manifestOptionsFrom(argv, context),
     command,
     args,
     pristine: argv.pristine === true,
+    ...(exec === undefined ? {} : { starter: exec.starter }),
   };
   try {
     const backend = await context.openBackend(argv);
     const outcome = await runLauncher(
       backend,
       options,
-      processLaunchIo(context.env, () => context.io.stderr),
+      processLaunchIo(context.env, exec?.stderr ?? (() => context.io.stderr)),
     );
     context.setExitCode(outcome.signal === undefined ? outcome.code : dieOfSignal(outcome.signal));
   } catch (error: unknown) {
@@ -116,7 +135,8 @@ export function runCommand(context: CommandContext): CommandModule<GlobalArgumen
         .positional('command', { type: 'string', array: true, describe: 'CMD ARGS…' })
         .example('$0 -m app.env -- node server.js', "run node with app.env's secrets")
         .example('$0 run -m base.env -m prod.env -- ./start', 'two manifests; the later wins')
-        .example('$0 --pristine -- ./job', 'the secrets and PATH, nothing else'),
+        .example('$0 --pristine -- ./job', 'the secrets and PATH, nothing else')
+        .example('$0 --exec -- node server.js', 'become node: same pid, credexec gone'),
     handler: (argv) => runLauncherCommand(context, argv),
   };
 }
