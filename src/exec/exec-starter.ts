@@ -35,7 +35,16 @@ function errnoError(code: string, file: string): Error {
  * command through process.execve. `start` never settles when that works: the process is the
  * command now, with credexec's pid. It rejects with the SpawnError the spawner would have given.
  */
-export function execStarter(execve: Execve): ChildStarter {
+export interface ExecStarterOptions {
+  /** Does a failed execve throw (Node 26) rather than abort? Default: by this Node's version. */
+  readonly recoverable?: boolean;
+  /** What readies the process for the exec (signals, stdio); replaced in tests. */
+  readonly prepare?: () => void;
+}
+
+export function execStarter(execve: Execve, options: ExecStarterOptions = {}): ChildStarter {
+  const recoverable = options.recoverable ?? execveThrows();
+  const prepare = options.prepare ?? prepareProcess;
   return {
     refuse(entries) {
       const conflict = fileEntriesConflict(entries);
@@ -48,14 +57,13 @@ export function execStarter(execve: Execve): ChildStarter {
       // node:child_process refuses an empty command before libuv sees it.
       if (command === '') throw fail('ERR_INVALID_ARG_VALUE');
       const rules = lookupRules();
-      const recoverable = execveThrows();
       const prediction = { env, limits: processArgLimits(), formats: !recoverable };
       const predict: ExecAttempt = (file, fileArgv) => predictExecve(file, fileArgv, prediction);
       const failure = execvp(command, argv, env.PATH, rules, predict);
       if (failure !== undefined) throw fail(failure);
 
       await request.release();
-      prepareProcess();
+      prepare();
       // The same lookup, now calling execve where the prediction says it runs. Where a failed
       // execve throws (Node 26), the lookup goes on as execvp would; on 22 and 24 it aborts.
       const code = execvp(command, argv, env.PATH, rules, (file, fileArgv) => {
