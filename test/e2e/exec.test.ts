@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import test from 'ava';
@@ -287,6 +287,35 @@ execTest(
         files.some((name) => name.startsWith('exec-mode-')),
         files.join(' '),
       );
+    });
+  },
+);
+
+execTest(
+  'a failure execve alone can tell (a file open for writing): 125 as when spawned on Node 26, an abort on 22 and 24',
+  async (t) => {
+    await withWorld(async (world) => {
+      await worldWithSecret(world);
+      const busy = join(world.cwd, 'busy');
+      writeFileSync(busy, '#!/bin/sh\necho ran\n', { mode: 0o755 });
+      // Held open for writing by this process: execve says ETXTBSY, which no check can foresee.
+      const writer = openSync(busy, 'r+');
+      t.teardown(() => closeSync(writer));
+      const spawned = await runLauncherCli(world, ['--', './busy']);
+      t.deepEqual(
+        [spawned.exitCode, spawned.stderr],
+        [125, 'credexec: ./busy: cannot start (ETXTBSY)\n'],
+      );
+      const replaced = await runLauncherCli(world, ['--exec', '--', './busy']);
+      if (Number(process.versions.node.split('.')[0]) >= 26) {
+        t.deepEqual(replaced, spawned);
+      } else {
+        // The residual risk docs/launcher.md describes: Node aborts (SIGABRT) with a stack
+        // dump that names no value.
+        t.is(replaced.signal, 'SIGABRT');
+        t.regex(replaced.stderr, /process\.execve failed with error code ETXTBSY/);
+      }
+      t.false(replaced.stderr.includes(CANARY));
     });
   },
 );
