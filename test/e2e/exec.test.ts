@@ -1,5 +1,13 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { closeSync, existsSync, openSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import test from 'ava';
@@ -316,6 +324,63 @@ execTest(
         t.regex(replaced.stderr, /process\.execve failed with error code ETXTBSY/);
       }
       t.false(replaced.stderr.includes(CANARY));
+    });
+  },
+);
+
+// util-linux `script` gives credexec a pseudo-terminal whose foreground group it leads.
+const hasScript = spawnSync('script', ['--version']).status === 0;
+const ttyTest = hasExecve && hasScript ? test : test.skip;
+
+ttyTest(
+  'in a terminal, Ctrl-C and Ctrl-\\ reach the command once and it has the terminal',
+  async (t) => {
+    await withWorld(async (world) => {
+      world.manifest('credexec.env', '');
+      const quote = (word: string) => `'${word.replaceAll("'", `'\\''`)}'`;
+      const command = [
+        'exec',
+        process.execPath,
+        BIN,
+        '--exec',
+        '--',
+        process.execPath,
+        world.child,
+        'signals',
+        world.dir,
+      ];
+      const terminal = spawn('script', ['-qec', command.map(quote).join(' '), '/dev/null'], {
+        cwd: world.cwd,
+        env: { ...world.env, SHELL: '/bin/sh' },
+        stdio: ['pipe', 'ignore', 'ignore'],
+      });
+      const closed = new Promise<number | null>((resolve) => terminal.on('close', resolve));
+      await waitForFile(join(world.dir, 'ready'));
+      const { pid } = JSON.parse(readFileSync(join(world.dir, 'ready'), 'utf8')) as { pid: number };
+      // Should an assertion fail, the command must not outlive the test.
+      t.teardown(() => {
+        try {
+          if (terminal.exitCode === null) process.kill(pid, 'SIGKILL');
+        } catch {
+          // Already gone.
+        }
+      });
+      // No credexec in between: the command's parent is `script` itself, and it has the terminal.
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const parent = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      t.is(readFileSync(`/proc/${parent}/comm`, 'utf8').trim(), 'script');
+      t.regex(readlinkSync(`/proc/${pid}/fd/0`), /^\/dev\/pts\//);
+      terminal.stdin.write('\u0003');
+      await sleep(300);
+      terminal.stdin.write('\u001c');
+      await sleep(300);
+      process.kill(pid, 'SIGTERM');
+      t.is(await closed, 0);
+      t.deepEqual(JSON.parse(readFileSync(join(world.dir, 'counts.json'), 'utf8')), {
+        SIGINT: 1,
+        SIGQUIT: 1,
+        SIGTERM: 1,
+      });
     });
   },
 );
