@@ -27,6 +27,13 @@ function errnoError(code: string, file: string): Error {
   return Object.assign(new Error(`execve ${file}: ${code}`), { code, syscall: 'execve' });
 }
 
+export interface ExecStarterOptions {
+  /** Does a failed execve throw (Node 26) rather than abort? Default: by this Node's version. */
+  readonly recoverable?: boolean;
+  /** What readies the process for the exec (signals, stdio); replaced in tests. */
+  readonly prepare?: () => void;
+}
+
 /**
  * `--exec`: become the command. Resolution, checks and the child's environment are the
  * launcher's as for a spawned command; then, instead of spawning, credexec looks the command up
@@ -35,13 +42,6 @@ function errnoError(code: string, file: string): Error {
  * command through process.execve. `start` never settles when that works: the process is the
  * command now, with credexec's pid. It rejects with the SpawnError the spawner would have given.
  */
-export interface ExecStarterOptions {
-  /** Does a failed execve throw (Node 26) rather than abort? Default: by this Node's version. */
-  readonly recoverable?: boolean;
-  /** What readies the process for the exec (signals, stdio); replaced in tests. */
-  readonly prepare?: () => void;
-}
-
 export function execStarter(execve: Execve, options: ExecStarterOptions = {}): ChildStarter {
   const recoverable = options.recoverable ?? execveThrows();
   const prepare = options.prepare ?? prepareProcess;

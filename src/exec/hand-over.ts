@@ -32,8 +32,9 @@ const IGNORED_BY_NODE = ['SIGPIPE', 'SIGXFSZ'] as const;
 
 /**
  * A listener added and removed again makes libuv put back the default action, and the kernel
- * keeps ignored signals ignored across execve: without this the command would start with
- * SIGPIPE ignored (`yes | head` would never end) as no spawned command does.
+ * keeps ignored signals ignored across execve: without this the command (and everything it
+ * starts) would run with SIGPIPE ignored, as no spawned command does — `yes | head` in its shell
+ * would end with "Broken pipe" errors instead of quietly.
  */
 function restoreDefaultSignals(): void {
   const listener = () => undefined;
@@ -80,7 +81,8 @@ function readableProc(): boolean {
  * mode in every child it spawns, before its exec; Node has no fcntl, so exec mode asks libuv to do
  * exactly that: it spawns `/` (a directory: the exec fails with EACCES once libuv has set up the
  * child's stdio) with the three inherited. Without it a program that writes more than the pipe
- * holds gets EAGAIN. Only when needed where /proc tells (a millisecond or two otherwise).
+ * holds gets EAGAIN. Only when /proc says one of them is non-blocking, or cannot say (the spawn
+ * costs a millisecond or two).
  */
 function restoreBlockingStdio(): void {
   if (nonBlockingStdio() === false) return;
