@@ -22,6 +22,15 @@ export function lookupRules(): LookupRules {
   return programLoader(process.execPath)?.includes('musl') === true ? MUSL_RULES : GLIBC_RULES;
 }
 
+/**
+ * Should exec mode say ENOEXEC itself for a file that is neither a `#!` script nor an ELF program?
+ * Only where a failed execve cannot be caught, and only on Linux, where programs are ELF (macOS
+ * runs Mach-O programs, which this check does not know).
+ */
+export function predictsFormats(recoverable: boolean, platform = process.platform): boolean {
+  return !recoverable && platform === 'linux';
+}
+
 /** An errno as an Error carrying only its code: what spawnError reads. */
 function errnoError(code: string, file: string): Error {
   return Object.assign(new Error(`execve ${file}: ${code}`), { code, syscall: 'execve' });
@@ -57,7 +66,11 @@ export function execStarter(execve: Execve, options: ExecStarterOptions = {}): C
       // node:child_process refuses an empty command before libuv sees it.
       if (command === '') throw fail('ERR_INVALID_ARG_VALUE');
       const rules = lookupRules();
-      const prediction = { env, limits: processArgLimits(), formats: !recoverable };
+      const prediction = {
+        env,
+        limits: processArgLimits(),
+        formats: predictsFormats(recoverable),
+      };
       const predict: ExecAttempt = (file, fileArgv) => predictExecve(file, fileArgv, prediction);
       const failure = execvp(command, argv, env.PATH, rules, predict);
       if (failure !== undefined) throw fail(failure);

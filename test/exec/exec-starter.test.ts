@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import test from 'ava';
 import { EMPTY_CONTEXT } from '../../src/envelope/context.js';
 import { SpawnError, UsageError } from '../../src/errors.js';
-import { execStarter } from '../../src/exec/exec-starter.js';
+import { execStarter, predictsFormats } from '../../src/exec/exec-starter.js';
 import type { StartRequest } from '../../src/launch/child-starter.js';
 
 function scratch() {
@@ -141,4 +141,11 @@ test('"file": true entries are refused before anything is resolved', (t) => {
     instanceOf: UsageError,
     message: /^--exec cannot be used with "file": true entries \(KEY\)/,
   });
+});
+
+test('file formats are judged in advance only where a failed execve aborts, and only on Linux (ELF)', (t) => {
+  t.true(predictsFormats(false, 'linux'));
+  t.false(predictsFormats(true, 'linux'));
+  // macOS programs are Mach-O: never take them for "not an executable format".
+  t.false(predictsFormats(false, 'darwin'));
 });
