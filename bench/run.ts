@@ -1,6 +1,6 @@
 /**
  * credexec benchmark entry: `node --import tsx bench/run.ts [--quick] [--runs N] [--delay-ms D]
- * [--sizes 1,10,50,100] [--only startup,resolution,memory,redact,fallback] [--fleet N]
+ * [--sizes 1,10,50,100] [--only startup,resolution,memory,redact,fallback,exec] [--fleet N]
  * [--nodes PATH,…] [--profile] [--redact-mib M] [--out FILE]`.
  * Prints tables and the targets, and writes everything as JSON (default
  * bench/results/bench-<timestamp>.json). Needs a built dist/ (`npm run bench` builds first).
@@ -11,13 +11,21 @@ import { parseArgs } from 'node:util';
 import { BIN, REPO_ROOT, machine, ms, ratio, round, table, type Machine } from './lib.js';
 import { benchMemory, type MemoryResult } from './memory.js';
 import { benchRedact, type RedactResult } from './redact.js';
+import { benchExec, type ExecResult } from './exec.js';
 import { benchFallback, type FallbackResult } from './fallback.js';
 import { benchResolution, type ResolutionResult } from './resolution.js';
 import { nodeRuntimes, singleBinary } from './runtimes.js';
 import { benchStartup, type RuntimeStartup, type StartupResult } from './startup.js';
 
-type Section = 'startup' | 'resolution' | 'memory' | 'redact' | 'fallback';
-const SECTIONS: readonly Section[] = ['startup', 'resolution', 'memory', 'redact', 'fallback'];
+type Section = 'startup' | 'resolution' | 'memory' | 'redact' | 'fallback' | 'exec';
+const SECTIONS: readonly Section[] = [
+  'startup',
+  'resolution',
+  'memory',
+  'redact',
+  'fallback',
+  'exec',
+];
 
 export interface Target {
   readonly name: string;
@@ -34,6 +42,7 @@ export interface BenchReport {
     readonly startupRuns: number;
     readonly resolutionRuns: number;
     readonly memoryRuns: number;
+    readonly execRuns: number;
     readonly sizes: readonly number[];
     readonly delayMs: number;
     readonly nodes: readonly string[];
@@ -44,6 +53,7 @@ export interface BenchReport {
   readonly memory?: MemoryResult;
   readonly redact?: RedactResult;
   readonly fallback?: FallbackResult;
+  readonly exec?: ExecResult;
   readonly targets: readonly Target[];
   readonly durationMs: number;
 }
@@ -100,6 +110,8 @@ function parseOptions(argv: readonly string[]) {
     resolutionRuns: runs ?? (quick ? 1 : 5),
     resolutionWarmup: quick ? 0 : 1,
     memoryRuns: runs ?? (quick ? 1 : 5),
+    execRuns: runs ?? (quick ? 1 : 5),
+    execSettleMs: quick ? 100 : 500,
     holdMs: 300,
     // Other Nodes to measure start-up on: --nodes, else CREDEXEC_BENCH_NODES (bench/README.md).
     nodes: values.nodes ?? process.env.CREDEXEC_BENCH_NODES,
@@ -418,6 +430,29 @@ function printFallback(result: FallbackResult): void {
   );
 }
 
+function printExec(result: ExecResult): void {
+  console.log(
+    `\n## Exec mode: resident memory of the service's process tree, \`credexec -- sleep\` against \`credexec --exec -- sleep\` (local backend, 1 secret; ${result.runs} runs, medians, read ${result.settleMs} ms after the child started)\n`,
+  );
+  if (result.skipped !== undefined) {
+    console.log(`skipped: ${result.skipped}`);
+    return;
+  }
+  const kb = (value: number) => `${(value / 1024).toFixed(1)} MiB`;
+  console.log(
+    table(
+      ['runtime', 'tree, spawned', 'of which credexec', 'tree, --exec', 'saved'],
+      result.rows.map((row) => [
+        `node ${row.version}`,
+        kb(row.spawned.treeKb),
+        kb(row.spawned.credexecKb),
+        kb(row.replaced.treeKb),
+        kb(row.savedKb),
+      ]),
+    ),
+  );
+}
+
 function targetsOf(report: Omit<BenchReport, 'targets' | 'durationMs'>): Target[] {
   const targets: Target[] = [];
   if (report.startup !== undefined) {
@@ -513,7 +548,7 @@ async function main(argv: readonly string[]): Promise<number> {
   const options = parseOptions(argv);
   if (options.help) {
     console.log(
-      'usage: node --import tsx bench/run.ts [--quick] [--runs N] [--delay-ms D] [--sizes 1,10,50,100] [--only startup,resolution,memory,redact,fallback] [--fleet N] [--nodes PATH,…] [--profile] [--redact-mib M] [--out FILE]',
+      'usage: node --import tsx bench/run.ts [--quick] [--runs N] [--delay-ms D] [--sizes 1,10,50,100] [--only startup,resolution,memory,redact,fallback,exec] [--fleet N] [--nodes PATH,…] [--profile] [--redact-mib M] [--out FILE]',
     );
     return 0;
   }
@@ -580,6 +615,15 @@ async function main(argv: readonly string[]): Promise<number> {
     });
     printFallback(fallback);
   }
+  let exec: ExecResult | undefined;
+  if (has('exec')) {
+    exec = await benchExec({
+      runs: options.execRuns,
+      settleMs: options.execSettleMs,
+      runtimes: startup?.runtimes ?? nodeRuntimes(options.nodes),
+    });
+    printExec(exec);
+  }
   const partial = {
     machine: info,
     options: {
@@ -588,9 +632,11 @@ async function main(argv: readonly string[]): Promise<number> {
       startupRuns: options.startupRuns,
       resolutionRuns: options.resolutionRuns,
       memoryRuns: options.memoryRuns,
+      execRuns: options.execRuns,
       sizes: options.sizes,
       delayMs: options.delayMs,
-      nodes: startup?.runtimes.map((runtime) => runtime.node) ?? [],
+      nodes:
+        startup?.runtimes.map((runtime) => runtime.node) ?? exec?.rows.map((row) => row.node) ?? [],
       redactBytes: options.redactBytes,
     },
     ...(startup === undefined ? {} : { startup }),
@@ -598,6 +644,7 @@ async function main(argv: readonly string[]): Promise<number> {
     ...(memory === undefined ? {} : { memory }),
     ...(redact === undefined ? {} : { redact }),
     ...(fallback === undefined ? {} : { fallback }),
+    ...(exec === undefined ? {} : { exec }),
   };
   const targets = targetsOf(partial);
   console.log('\n## Targets (reported, not asserted)\n');

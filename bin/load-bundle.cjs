@@ -201,11 +201,18 @@ function loadBundle(args, env = process.env) {
   requireChunk.resolve = (id, options) => require.resolve(id, options);
 
   const exports = load(ENTRY);
-  if (args.includes('--')) {
+  const dashes = args.indexOf('--');
+  if (dashes !== -1) {
     // 125: the launcher stopped before the command, having run only part of its code.
     process.once('exit', (code) => {
       if (code !== 125) source.save(uncached);
     });
+    // With --exec there is no exit: the process becomes the command. Node announces each
+    // process.execve on this channel just before the call (the message, which holds the
+    // command's environment, is not looked at).
+    if (args.slice(0, dashes).includes('--exec')) {
+      require('node:diagnostics_channel').subscribe('process.execve', () => source.save(uncached));
+    }
   }
   return exports;
 }

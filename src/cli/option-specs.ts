@@ -107,6 +107,11 @@ export const RUN_OPTIONS = {
     type: 'string',
     describe: `how old the fallback may be, e.g. 24h or 7d (default: ${DEFAULT_FALLBACK_MAX_AGE})`,
   },
+  exec: {
+    type: 'boolean',
+    describe:
+      'become the command (execve: same pid, credexec gone) instead of running it as a child; Node >= 22.15, no "file": true entries',
+  },
 } as const satisfies OptionSpecs;
 
 /** The trailing `K=V…` words of put, putall, get and getall. */

@@ -129,6 +129,7 @@ async function prepare(
   abort: AbortSignal,
 ): Promise<Prepared> {
   const entries = await loadLaunchManifest(options, io.env);
+  options.starter?.refuse?.(entries);
   await sweepStaleSecretDirs(secretFilesBase(io.env));
   const resolutions = await resolveEntries(source, entries, {
     concurrency: options.concurrency ?? DEFAULT_CONCURRENCY,
@@ -180,6 +181,40 @@ type Started =
   | { readonly child: RunningChild; readonly queued: readonly ForwardedSignal[] }
   | { readonly stopped: ForwardedSignal };
 
+/** What `release` rejects with when a signal asked credexec to stop before the command replaced it. */
+class Interrupted extends Error {
+  readonly signal: ForwardedSignal;
+
+  constructor(signal: ForwardedSignal) {
+    super(`stopped by ${signal} before the command started`);
+    this.signal = signal;
+  }
+}
+
+/**
+ * StartRequest.release, for a starter that replaces this process. One turn of the event loop
+ * first, so that a signal already caught reaches `queued`; then the relay stops listening, so
+ * that any later signal acts natively (kills credexec before the exec, the command after it) and
+ * none is caught and then lost when the process is replaced; then what credexec holds goes.
+ */
+function releaser(
+  source: ResolveSource,
+  relay: SignalRelay,
+  queued: readonly ForwardedSignal[],
+  wipe: () => void,
+  released: () => void,
+): () => Promise<void> {
+  return async () => {
+    await new Promise((resolve) => setImmediate(resolve));
+    relay.close();
+    source.close?.();
+    wipe();
+    const stop = queued.find(stopsResolution);
+    if (stop !== undefined) throw new Interrupted(stop);
+    released();
+  };
+}
+
 /**
  * Resolve, build the child's environment and start the command. The environment, the strings made
  * of the values and the decrypted buffers are held only by this call, which returns as soon as
@@ -212,8 +247,15 @@ async function start(
       args: options.args,
       env: first.env,
       secrets: first.secrets,
+      release: releaser(source, relay, queued, first.wipe, () =>
+        // Exec mode: the command keeps credexec's pid, and no `ended` can ever follow.
+        options.observer?.started(io.pid),
+      ),
     });
     return { child, queued };
+  } catch (error: unknown) {
+    if (error instanceof Interrupted) return { stopped: error.signal };
+    throw error;
   } finally {
     first.wipe();
   }

@@ -23,8 +23,11 @@ function spawnFailure(code: string | undefined): SpawnFailure {
   return 'failed';
 }
 
-/** What to say; `sizes` explains an E2BIG when the arguments and environment are at hand. */
-function spawnError(
+/**
+ * What to say; `sizes` explains an E2BIG when the arguments and environment are at hand. Also
+ * used by the exec starter, so that a command that cannot start is reported the same either way.
+ */
+export function spawnError(
   command: string,
   error: unknown,
   sizes?: { argv: readonly string[]; env: Readonly<Record<string, string>> },

@@ -20,6 +20,8 @@ export interface ManifestSettings {
   readonly fallbackMaxAge?: { readonly text: string; readonly ms: number };
   /** `"redact": true`: as `--redact` (a flag or CREDEXEC_REDACT cannot turn it off). */
   readonly redact?: boolean;
+  /** `"exec": true`: as `--exec`. */
+  readonly exec?: boolean;
 }
 
 type Read<T> = { readonly value: T } | { readonly problem: string };
@@ -43,6 +45,8 @@ const READERS: {
   },
   redact: (node) =>
     node.kind === 'boolean' ? { value: node.value } : { problem: '"redact" must be true or false' },
+  exec: (node) =>
+    node.kind === 'boolean' ? { value: node.value } : { problem: '"exec" must be true or false' },
 };
 
 const isSetting = (key: string): key is keyof ManifestSettings => Object.hasOwn(READERS, key);

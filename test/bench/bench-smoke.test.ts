@@ -187,6 +187,25 @@ test('the bench runs with tiny sizes and writes a report whose counts match the 
   t.is(warm!.started, fallback.launches);
   t.true(warm!.fromFallback > 0);
 
+  // Exec mode is measured on the Nodes given that have process.execve: here, this one or none.
+  const exec = report.exec!;
+  if (typeof (process as { execve?: unknown }).execve === 'function') {
+    t.deepEqual(
+      exec.rows.map((row) => row.version),
+      [process.version],
+    );
+    for (const row of exec.rows) {
+      t.true(row.spawned.credexecKb > 1024 && row.spawned.treeKb > row.spawned.credexecKb);
+      // With --exec the tree is the child alone: credexec costs nothing.
+      t.is(row.replaced.credexecKb, 0);
+      t.true(row.replaced.treeKb > 0 && row.replaced.treeKb < row.spawned.treeKb);
+      t.is(row.savedKb, row.spawned.treeKb - row.replaced.treeKb);
+    }
+  } else {
+    t.deepEqual(exec.rows, []);
+    t.regex(exec.skipped!, /^no Node given has process\.execve/);
+  }
+
   t.true(report.targets.length >= 7);
   for (const target of report.targets) t.is(target.pass, target.value <= target.limit);
 });

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { isatty } from 'node:tty';
 import test from 'ava';
 import { EMPTY_CONTEXT } from '../../src/envelope/context.js';
+import { SpawnError, UsageError } from '../../src/errors.js';
 import { LaunchResolveError, ManifestError, NotFoundError } from '../../src/errors.js';
 import { spawnStarter } from '../../src/launch/child-starter.js';
 import type { LaunchObserver, ObservedEntry } from '../../src/launch/launch-observer.js';
@@ -314,4 +315,135 @@ test('a template gives the starter its composed value and each value it was comp
     { variable: 'USER', value: 'canary-user', file: false },
   ]);
   t.true(kept.every((value) => value.every((byte) => byte === 0)));
+});
+
+/** A backend that counts close() calls, as the launcher's release must close it. */
+function closableBackend() {
+  const backend = new FakeBackend(0);
+  const closes = { count: 0 };
+  Object.assign(backend, { close: () => closes.count++ });
+  return { backend, closes };
+}
+
+test('release lets go of everything before a starter replaces the process: signal handlers, the store and the values', async (t) => {
+  const { dir, cleanup } = scratch('TOKEN=app.token\n');
+  t.teardown(cleanup);
+  const { backend, closes } = closableBackend();
+  backend.add('app.token', '1', 'release-canary');
+  const { io, signals } = fakeIo(dir);
+  let seen: { listeners: number; closes: number; zeroed: boolean } | undefined;
+  const launch = runLauncher(
+    backend,
+    {
+      command: 'unused',
+      args: [],
+      manifests: [join(dir, 'm.env')],
+      context: EMPTY_CONTEXT,
+      allowVars: [],
+      pristine: false,
+      starter: {
+        async start(request) {
+          t.is(signals.listenerCount('SIGTERM'), 1, 'handled until release');
+          t.is(closes.count, 0);
+          t.is(request.env.TOKEN, 'release-canary');
+          await request.release();
+          seen = {
+            listeners: signals.listenerCount('SIGTERM') + signals.listenerCount('SIGHUP'),
+            closes: closes.count,
+            zeroed: request.secrets.every(({ value }) => value.every((byte) => byte === 0)),
+          };
+          // What an exec that failed would do.
+          throw new SpawnError('not-found', 'unused: command not found (ENOENT)');
+        },
+      },
+    },
+    io,
+  );
+  await t.throwsAsync(launch, { instanceOf: SpawnError });
+  t.deepEqual(seen, { listeners: 0, closes: 1, zeroed: true });
+});
+
+test('a stopping signal that arrives before release makes it reject, and the launch ends stopped by that signal', async (t) => {
+  const { dir, cleanup } = scratch('');
+  t.teardown(cleanup);
+  const { io, signals } = fakeIo(dir);
+  const options = {
+    command: 'unused',
+    args: [],
+    manifests: [join(dir, 'm.env')],
+    context: EMPTY_CONTEXT,
+    allowVars: [],
+    pristine: false,
+  };
+  let proceeded = false;
+  const stopped = await runLauncher(
+    new FakeBackend(0),
+    {
+      ...options,
+      starter: {
+        async start(request) {
+          signals.emit('SIGWINCH');
+          signals.emit('SIGHUP');
+          await request.release();
+          proceeded = true;
+          throw new Error('not reached');
+        },
+      },
+    },
+    io,
+  );
+  t.deepEqual(stopped, { signal: 'SIGHUP' });
+  t.false(proceeded);
+
+  // SIGWINCH alone does not stop anything.
+  const resized = runLauncher(
+    new FakeBackend(0),
+    {
+      ...options,
+      starter: {
+        async start(request) {
+          signals.emit('SIGWINCH');
+          await request.release();
+          throw new SpawnError('failed', 'unused: cannot start (EIO)');
+        },
+      },
+    },
+    io,
+  );
+  await t.throwsAsync(resized, { instanceOf: SpawnError });
+});
+
+test('a starter that refuses the manifest stops the launch before any lookup or decrypt', async (t) => {
+  const { dir, cleanup } = scratch('TOKEN=app.token\nOTHER=app.other@2\n');
+  t.teardown(cleanup);
+  const backend = new FakeBackend(0);
+  const { io } = fakeIo(dir);
+  let started = false;
+  const refused: string[] = [];
+  const launch = runLauncher(
+    backend,
+    {
+      command: 'unused',
+      args: [],
+      manifests: [join(dir, 'm.env')],
+      context: EMPTY_CONTEXT,
+      allowVars: [],
+      pristine: false,
+      starter: {
+        refuse(entries) {
+          refused.push(...entries.map((entry) => entry.variable));
+          throw new UsageError('refused');
+        },
+        start() {
+          started = true;
+          throw new Error('not reached');
+        },
+      },
+    },
+    io,
+  );
+  await t.throwsAsync(launch, { instanceOf: UsageError, message: 'refused' });
+  t.deepEqual(refused, ['TOKEN', 'OTHER']);
+  t.false(started);
+  t.deepEqual(backend.calls, { getMany: [], getLatest: [], decrypt: 0 });
 });

@@ -58,7 +58,7 @@ test('bad settings are manifest problems with their file and line, and are left 
   const expected = [
     'a.json:3: $credexec: "fallback" must be a non-empty path (relative to this manifest\'s directory)',
     'a.json:4: $credexec: "fallbackMaxAge" must be a whole number above 0 and a unit: ms, s, m, h or d (e.g. 24h)',
-    'a.json:5: $credexec: unknown setting "fallbak" (allowed: fallback, fallbackMaxAge, redact)',
+    'a.json:5: $credexec: unknown setting "fallbak" (allowed: fallback, fallbackMaxAge, redact, exec)',
   ];
   t.deepEqual(settingsOf([{ name: 'a.json', text }]), { settings: {}, problems: expected });
   const error = t.throws(() => parseManifests([{ name: 'a.json', text }], POLICY), {

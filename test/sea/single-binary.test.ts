@@ -224,6 +224,12 @@ function tests(): void {
     t.is(readFileSync(counts, 'utf8'), '1\n');
   });
 
+  test('--exec: the Node inside has process.execve, so the command becomes the process, keeping its pid', async (t) => {
+    const world = await worldWithSecret();
+    const started = world.start(['--exec', '--', 'sh', '-c', 'echo "$$ $DB_PASSWORD"']);
+    t.deepEqual(await started.result, ok(`${started.pid} hunter2\n`));
+  });
+
   test('a command killed by a signal makes credexec die of the same signal', async (t) => {
     const world = await worldWithSecret();
     const run = await world.run(['--', 'sh', '-c', 'kill -TERM $$']);

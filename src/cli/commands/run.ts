@@ -41,6 +41,7 @@ export interface RunArguments extends LauncherArguments {
   readonly auditLog?: string | undefined;
   readonly fallback?: string | undefined;
   readonly fallbackMaxAge?: string | undefined;
+  readonly exec?: boolean | undefined;
   readonly '--'?: string[] | undefined;
 }
 
@@ -188,6 +189,20 @@ export function reportLaunchError(context: CommandContext, error: unknown): void
   reportError(context.io, context.env, error);
 }
 
+/**
+ * The flags in use whose capability keeps credexec running beside the command, which `--exec`
+ * refuses (src/exec/refusals.ts says why for each). None exists yet: `--watch` and `--redact`
+ * add themselves here.
+ */
+/**
+ * `--exec`: the exec room, or a UsageError where it cannot keep its promises — among them the
+ * capabilities given (`--redact`) that need credexec to stay.
+ */
+async function execModeFor(resident: readonly string[]) {
+  const { execMode } = await import('../../exec/exec-mode.js');
+  return execMode(resident);
+}
+
 /** The launcher behind `run`, the default command and the CLI's yargs-free fast path. */
 export async function runLauncherCommand(
   context: CommandContext,
@@ -202,15 +217,24 @@ export async function runLauncherCommand(
   }
   const settings = await manifestSettingsOf(argv, context.env);
   const redaction = redactionFrom(argv, context.env, settings.redact);
+  // Loaded only when asked for: the launcher's usual path does without it.
+  const exec =
+    argv.exec === true || settings.exec === true
+      ? await execModeFor(redaction === undefined ? [] : ['--redact'])
+      : undefined;
   const options: LaunchOptions = {
     ...manifestOptionsFrom(argv, context),
     command,
     args,
     pristine: argv.pristine === true,
-    ...(redaction === undefined ? {} : { starter: await redactingStarterFor(redaction, context) }),
+    ...(exec !== undefined
+      ? { starter: exec.starter }
+      : redaction !== undefined
+        ? { starter: await redactingStarterFor(redaction, context) }
+        : {}),
   };
   const fallback = fallbackSettingsFrom(argv, settings);
-  const io = processLaunchIo(context.env, () => context.io.stderr);
+  const io = processLaunchIo(context.env, exec?.stderr ?? (() => context.io.stderr));
   let audit: AuditRecorder | undefined;
   try {
     audit = await openAudit(context, argv, options);
@@ -247,7 +271,8 @@ export function runCommand(context: CommandContext): CommandModule<GlobalArgumen
         .example(
           '$0 --fallback /var/lib/app/secrets.fallback -- ./server',
           'start from the items last read when the store is down',
-        ),
+        )
+        .example('$0 --exec -- node server.js', 'become node: same pid, credexec gone'),
     handler: (argv) => runLauncherCommand(context, argv),
   };
 }
