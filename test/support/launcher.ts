@@ -35,7 +35,7 @@ export interface LauncherWorld {
  * exits with N, `kill SIG` kills itself, `env` prints its environment, `hold` waits to be killed.
  */
 const CHILD_SCRIPT = `
-import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 const [mode, ...rest] = process.argv.slice(2);
 const out = (value) => process.stdout.write(JSON.stringify(value) + '\\n');
 if (mode === 'report') {
@@ -66,7 +66,9 @@ if (mode === 'report') {
       });
     }
   }
-  writeFileSync(dir + '/ready', JSON.stringify({ pid: process.pid, env: Object.keys(process.env) }));
+  // Written whole, then renamed: whoever waits for ready never reads half of it.
+  writeFileSync(dir + '/ready.tmp', JSON.stringify({ pid: process.pid, env: Object.keys(process.env) }));
+  renameSync(dir + '/ready.tmp', dir + '/ready');
   setInterval(() => {}, 1000);
 }
 `;
