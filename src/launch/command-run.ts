@@ -30,14 +30,22 @@ export interface CommandRunContext {
   readonly isForeground: () => boolean | undefined;
 }
 
-/** The part of a command that whoever stops it sees. */
+/**
+ * The part of a command that whoever stops it sees. Its process is gone at its 'exit' event,
+ * which may come before `exited` settles (a redacting starter writes out its output first).
+ */
 function stoppable({ child }: Generation): StoppableChild {
+  const { process } = child;
+  const gone =
+    process.exitCode !== null || process.signalCode !== null
+      ? Promise.resolve()
+      : new Promise<void>((resolve) => process.once('exit', () => resolve()));
   return {
-    pid: child.process.pid,
+    pid: process.pid,
     kill: (signal) => {
-      child.process.kill(signal);
+      process.kill(signal);
     },
-    exited: child.exited,
+    exited: Promise.race([gone, child.exited.then(() => undefined)]),
   };
 }
 

@@ -23,7 +23,8 @@ export interface Refresh {
 export interface StoppableChild {
   readonly pid: number | undefined;
   kill(signal: NodeJS.Signals): void;
-  readonly exited: Promise<ChildExit>;
+  /** Settles once its process is gone. */
+  readonly exited: Promise<void>;
 }
 
 /**
