@@ -93,7 +93,7 @@ export const LAUNCHER_OPTIONS = {
   },
   'on-change': {
     type: 'string',
-    values: ['restart', 'none', 'signal:SIGHUP'],
+    values: ['restart', 'none'],
     describe:
       'with --watch: what a new version does to entries without an "onChange" of their own: restart (default), none, or signal:NAME ("file": true entries: rewrite the file, send NAME)',
   },

@@ -28,16 +28,22 @@ export function signalNamed(text: string): NodeJS.Signals | undefined {
   return Object.hasOwn(constants.signals, name) ? (name as NodeJS.Signals) : undefined;
 }
 
-/** `restart`, `none` or `signal:NAME`; the policy, or what is wrong with `text`. */
+/**
+ * `restart`, `none` or `signal:NAME`; the policy, or what is wrong with `text` (to follow the
+ * name of the setting: `"onChange" must be …`).
+ */
 export function parseChangePolicy(text: string): ChangePolicy | { readonly problem: string } {
   if (text === 'restart') return RESTART;
   if (text === 'none') return { kind: 'none' };
   if (text.startsWith('signal:')) {
     const name = text.slice('signal:'.length);
     const signal = signalNamed(name);
-    if (signal === undefined) return { problem: `"${name}" is not a signal name` };
-    if (UNCATCHABLE.has(signal))
-      return { problem: `${signal} cannot be caught, so it cannot ask the command to reload` };
+    if (signal === undefined) return { problem: `must name a signal, not "${name}"` };
+    if (UNCATCHABLE.has(signal)) {
+      return {
+        problem: `cannot use ${signal}: it cannot be caught, so it cannot ask the command to reload`,
+      };
+    }
     return { kind: 'signal', signal };
   }
   return { problem: `must be ${CHANGE_POLICY_HINT}, not "${text}"` };
