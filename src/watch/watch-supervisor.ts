@@ -101,6 +101,14 @@ class Watcher {
   readonly #ended: Promise<typeof ENDED>;
   readonly #random: () => number;
   #state: CommandState;
+  #isOver = false;
+  /**
+   * What the run is waiting for (a pause, a poll), settled at once when the command ends. Kept
+   * here and removed when done, rather than raced against `#ended` each time: every race would
+   * leave a reaction on that long-lived promise, a few hundred bytes per poll for as long as the
+   * command runs.
+   */
+  readonly #waiting = new Set<(value: typeof ENDED) => void>();
 
   constructor(
     options: WatchOptions,
@@ -113,10 +121,12 @@ class Watcher {
     this.#plan = plan;
     this.#command = command;
     this.#random = options.random ?? Math.random;
-    this.#ended = command.ended.then(
-      () => ENDED,
-      () => ENDED,
-    );
+    const over = (): typeof ENDED => {
+      this.#isOver = true;
+      for (const wake of this.#waiting) wake(ENDED);
+      return ENDED;
+    };
+    this.#ended = command.ended.then(over, over);
     this.#state = stateOf(command);
   }
 
@@ -133,7 +143,7 @@ class Watcher {
       while (!this.#command.stopping) {
         if ((await this.#pause(wait)) === ENDED || this.#command.stopping) break;
         // Once the command has ended credexec ends with it, whatever this poll still awaits.
-        if ((await Promise.race([this.#tick(), this.#ended])) === ENDED) break;
+        if ((await this.#unlessOver(this.#tick())) === ENDED) break;
         wait = this.#options.intervalMs * (1 - this.#random() / 10);
       }
     } finally {
@@ -145,14 +155,28 @@ class Watcher {
   /** Wait `ms`, or less when the command ends first. */
   async #pause(ms: number): Promise<typeof ENDED | undefined> {
     let timer: NodeJS.Timeout | undefined;
-    const elapsed = new Promise<undefined>((resolve) => {
-      timer = setTimeout(() => resolve(undefined), ms);
-    });
     try {
-      return await Promise.race([elapsed, this.#ended]);
+      return await this.#unlessOver(
+        new Promise<undefined>((resolve) => {
+          timer = setTimeout(() => resolve(undefined), ms);
+        }),
+      );
     } finally {
       clearTimeout(timer);
     }
+  }
+
+  /** `work`'s outcome, or ENDED as soon as the command has ended (whatever `work` still awaits). */
+  #unlessOver<T>(work: Promise<T>): Promise<T | typeof ENDED> {
+    if (this.#isOver) return Promise.resolve(ENDED);
+    let wake: ((value: typeof ENDED) => void) | undefined;
+    return new Promise<T | typeof ENDED>((resolve) => {
+      wake = resolve;
+      this.#waiting.add(resolve);
+      work.then(resolve, () => resolve(ENDED));
+    }).finally(() => {
+      this.#waiting.delete(wake!);
+    });
   }
 
   /** One poll, and what it calls for. Never rejects. */
