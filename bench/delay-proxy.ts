@@ -38,6 +38,8 @@ export async function startDelayProxy(
   target: string,
   delayMs: number,
   tls?: { readonly key: Buffer; readonly cert: Buffer },
+  /** How long a client's idle connection is kept (Node's default: 5 s). */
+  keepAliveTimeoutMs?: number,
 ): Promise<DelayProxy> {
   const upstream = new URL(target);
   const agent = new Agent({ keepAlive: true, maxSockets: 1024 });
@@ -84,6 +86,7 @@ export async function startDelayProxy(
     })();
   };
   const server = tls === undefined ? createServer(handler) : createTlsServer(tls, handler);
+  if (keepAliveTimeoutMs !== undefined) server.keepAliveTimeout = keepAliveTimeoutMs;
   server.on(tls === undefined ? 'connection' : 'secureConnection', () => {
     connections += 1;
   });

@@ -40,7 +40,7 @@ function summarize(samples: { vmRssKb: number; vmHwmKb: number }[]): RssSample {
 }
 
 /** Start an idle node, read its /proc status `holdMs - 50` ms later, wait for it to exit. */
-async function idleNode(holdMs: number): Promise<{ vmRssKb: number; vmHwmKb: number }> {
+export async function idleNode(holdMs: number): Promise<{ vmRssKb: number; vmHwmKb: number }> {
   const child = spawn(process.execPath, ['-e', `setTimeout(() => {}, ${holdMs})`], {
     stdio: 'ignore',
     env: baseEnv(),

@@ -1,6 +1,6 @@
 /**
  * credexec benchmark entry: `node --import tsx bench/run.ts [--quick] [--runs N] [--delay-ms D]
- * [--sizes 1,10,50,100] [--only startup,resolution,memory,redact,fallback,exec] [--fleet N]
+ * [--sizes 1,10,50,100] [--only startup,resolution,memory,redact,fallback,exec,watch] [--fleet N]
  * [--nodes PATH,…] [--profile] [--redact-mib M] [--out FILE]`.
  * Prints tables and the targets, and writes everything as JSON (default
  * bench/results/bench-<timestamp>.json). Needs a built dist/ (`npm run bench` builds first).
@@ -13,11 +13,12 @@ import { benchMemory, type MemoryResult } from './memory.js';
 import { benchRedact, type RedactResult } from './redact.js';
 import { benchExec, type ExecResult } from './exec.js';
 import { benchFallback, type FallbackResult } from './fallback.js';
+import { benchWatch, type WatchResult } from './watch.js';
 import { benchResolution, type ResolutionResult } from './resolution.js';
 import { nodeRuntimes, singleBinary } from './runtimes.js';
 import { benchStartup, type RuntimeStartup, type StartupResult } from './startup.js';
 
-type Section = 'startup' | 'resolution' | 'memory' | 'redact' | 'fallback' | 'exec';
+type Section = 'startup' | 'resolution' | 'memory' | 'redact' | 'fallback' | 'exec' | 'watch';
 const SECTIONS: readonly Section[] = [
   'startup',
   'resolution',
@@ -25,6 +26,7 @@ const SECTIONS: readonly Section[] = [
   'redact',
   'fallback',
   'exec',
+  'watch',
 ];
 
 export interface Target {
@@ -54,6 +56,7 @@ export interface BenchReport {
   readonly redact?: RedactResult;
   readonly fallback?: FallbackResult;
   readonly exec?: ExecResult;
+  readonly watch?: WatchResult;
   readonly targets: readonly Target[];
   readonly durationMs: number;
 }
@@ -453,6 +456,46 @@ function printExec(result: ExecResult): void {
   );
 }
 
+function printWatch(result: WatchResult): void {
+  console.log(
+    `\n## Watching ${result.entries} entries (\`credexec --watch\`): what an idle poll costs (aws: HTTPS proxy +${result.delayMs} ms to dynalite; local: the store file)\n`,
+  );
+  const kb = (value: number) => `${(value / 1024).toFixed(1)} MiB`;
+  console.log(
+    table(
+      ['', 'polls', 'requests/poll', 'Decrypts', 'TLS handshakes/poll', 'credexec CPU/poll', 'RSS'],
+      result.idle.map((row) => [
+        row.label,
+        String(row.polls),
+        String(row.requestsPerPoll),
+        String(row.decrypts),
+        row.connectionsPerPoll === undefined ? '-' : String(row.connectionsPerPoll),
+        ms(row.cpuMsPerPoll),
+        kb(row.vmRssKb),
+      ]),
+    ),
+  );
+  console.log(`\nidle \`node\`: ${kb(result.idleNodeRssKb)} RSS`);
+  const { rotation } = result;
+  console.log(
+    `\n### A put reaching the command (${rotation.rotations} rotations, polls ${rotation.intervalMs / 1000} s apart, medians)\n`,
+  );
+  console.log(
+    table(
+      ['put → new command running', 'restart (line → running)', 'Query', 'BatchGetItem', 'Decrypt'],
+      [
+        [
+          ms(rotation.putToRunning.medianMs),
+          ms(rotation.restart.medianMs),
+          String(rotation.requests.query),
+          String(rotation.requests.batchGetItem),
+          String(rotation.requests.decrypt),
+        ],
+      ],
+    ),
+  );
+}
+
 function targetsOf(report: Omit<BenchReport, 'targets' | 'durationMs'>): Target[] {
   const targets: Target[] = [];
   if (report.startup !== undefined) {
@@ -541,6 +584,25 @@ function targetsOf(report: Omit<BenchReport, 'targets' | 'durationMs'>): Target[
       ),
     );
   }
+  if (report.watch !== undefined) {
+    const [keepAlive] = report.watch.idle;
+    if (keepAlive !== undefined) {
+      targets.push(
+        target(
+          `--watch, ${report.watch.entries} entries: credexec CPU per idle poll / 20 ms (${keepAlive.label})`,
+          keepAlive.cpuMsPerPoll / 20,
+          1,
+        ),
+      );
+    }
+    targets.push(
+      target(
+        `--watch, ${report.watch.entries} entries: RSS while watching ≤ 1.6× idle node`,
+        report.watch.ratioRss,
+        1.6,
+      ),
+    );
+  }
   return targets;
 }
 
@@ -548,7 +610,7 @@ async function main(argv: readonly string[]): Promise<number> {
   const options = parseOptions(argv);
   if (options.help) {
     console.log(
-      'usage: node --import tsx bench/run.ts [--quick] [--runs N] [--delay-ms D] [--sizes 1,10,50,100] [--only startup,resolution,memory,redact,fallback,exec] [--fleet N] [--nodes PATH,…] [--profile] [--redact-mib M] [--out FILE]',
+      'usage: node --import tsx bench/run.ts [--quick] [--runs N] [--delay-ms D] [--sizes 1,10,50,100] [--only startup,resolution,memory,redact,fallback,exec,watch] [--fleet N] [--nodes PATH,…] [--profile] [--redact-mib M] [--out FILE]',
     );
     return 0;
   }
@@ -624,6 +686,16 @@ async function main(argv: readonly string[]): Promise<number> {
     });
     printExec(exec);
   }
+  let watch: WatchResult | undefined;
+  if (has('watch')) {
+    watch = await benchWatch({
+      entries: Math.max(...options.sizes, options.quick ? 10 : 100),
+      delayMs: options.delayMs,
+      polls: options.quick ? 3 : 10,
+      rotations: options.quick ? 2 : 5,
+    });
+    printWatch(watch);
+  }
   const partial = {
     machine: info,
     options: {
@@ -645,6 +717,7 @@ async function main(argv: readonly string[]): Promise<number> {
     ...(redact === undefined ? {} : { redact }),
     ...(fallback === undefined ? {} : { fallback }),
     ...(exec === undefined ? {} : { exec }),
+    ...(watch === undefined ? {} : { watch }),
   };
   const targets = targetsOf(partial);
   console.log('\n## Targets (reported, not asserted)\n');

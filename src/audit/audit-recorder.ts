@@ -51,7 +51,8 @@ export function thisProcess(): AuditProcess {
 
 /**
  * The audit log's LaunchObserver: a `start` record once the command runs and an `end` record
- * when it ends, or one `failed` record when nothing was started, sharing a run id. Each record is
+ * when it ends, or one `failed` record when nothing was started, sharing a run id (with `--watch`,
+ * one `start`/`end` pair per command started). Each record is
  * one line, appended in one write. A record that cannot be written is a one-line warning: the
  * command is not stopped for it (opening the log is what fails closed, before anything is read).
  */
@@ -59,7 +60,8 @@ export class AuditRecorder implements LaunchObserver {
   readonly #sink: AuditSink;
   readonly #run: AuditRun;
   readonly #process: AuditProcess;
-  readonly #began: number;
+  /** When the current command's resolution began (for a restarted one: when the old one went). */
+  #began: number;
   #backend: BackendRecord | null = null;
   #entries: readonly ObservedEntry[] | null = null;
   #pid: number | null = null;
@@ -101,6 +103,22 @@ export class AuditRecorder implements LaunchObserver {
   ended(exit: ChildExit): void {
     if (this.#state !== 'running') return;
     this.#state = 'done';
+    this.#writeEnd(exit);
+    this.#sink.close();
+  }
+
+  /**
+   * `--watch` restarted the command: its `end` record now, and the next command gets a `start`
+   * (or `failed`) record of its own under the same run id, whose resolutionMs counts from now.
+   */
+  replaced(exit: ChildExit): void {
+    if (this.#state !== 'running') return;
+    this.#state = 'pending';
+    this.#writeEnd(exit);
+    this.#began = this.#process.now();
+  }
+
+  #writeEnd(exit: ChildExit): void {
     this.#write({
       ...this.#common('end'),
       pid: this.#pid,
@@ -108,7 +126,6 @@ export class AuditRecorder implements LaunchObserver {
       resolutionMs: this.#resolutionMs(),
       runMs: Math.round(this.#process.now() - this.#startedAt!),
     });
-    this.#sink.close();
   }
 
   /** Nothing was started. Called by the launcher, and by the CLI for what fails before it. */

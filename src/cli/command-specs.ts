@@ -1,6 +1,12 @@
 import { DIGEST_NAMES } from '../envelope/digests.js';
 import { OUTPUT_FORMATS } from '../format/secrets-output.js';
-import { GLOBAL_OPTIONS, LAUNCHER_OPTIONS, RUN_OPTIONS, type OptionSpecs } from './option-specs.js';
+import {
+  CHECK_OPTIONS,
+  GLOBAL_OPTIONS,
+  LAUNCHER_OPTIONS,
+  RUN_OPTIONS,
+  type OptionSpecs,
+} from './option-specs.js';
 
 /**
  * Every command's words and options as data: yargs builds its parser and help from it, usage
@@ -147,7 +153,12 @@ export const COMMANDS: readonly CommandSpec[] = [
     positionals: [{ name: 'command', what: 'command', variadic: true, complete: 'program' }],
     options: { ...LAUNCHER_OPTIONS, ...RUN_OPTIONS },
   },
-  { name: 'check', synopsis: 'check [-m MANIFEST]…', positionals: [], options: LAUNCHER_OPTIONS },
+  {
+    name: 'check',
+    synopsis: 'check [-m MANIFEST]… [--watch-plan]',
+    positionals: [],
+    options: { ...LAUNCHER_OPTIONS, ...CHECK_OPTIONS },
+  },
   {
     name: 'completion',
     synopsis: 'completion [bash|zsh]',

@@ -66,6 +66,8 @@ export function parseLaunchArguments(args: readonly string[]): RunArguments | un
       value = true;
     } else if (inline !== undefined) {
       value = inline;
+    } else if (spec.optionalValue === true) {
+      value = '';
     } else {
       const next = args[index + 1];
       if (index + 1 >= dashes || next === undefined || looksLikeOption(next)) return undefined;

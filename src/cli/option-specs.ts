@@ -21,6 +21,11 @@ export interface OptionSpec {
   readonly conflicts?: string;
   /** Offered by shell completion, for an option without `choices` that still has known values. */
   readonly values?: readonly string[];
+  /**
+   * A string option whose value is optional and comes only after `=`: `--watch` or
+   * `--watch=30s` (the launcher's fast path reads a bare one as `''`, like yargs).
+   */
+  readonly optionalValue?: boolean;
 }
 
 export type OptionSpecs = Readonly<Record<string, OptionSpec>>;
@@ -86,6 +91,12 @@ export const LAUNCHER_OPTIONS = {
     type: 'string',
     describe: 'with --redact: values shorter than this many bytes are left alone (default: 4)',
   },
+  'on-change': {
+    type: 'string',
+    values: ['restart', 'none'],
+    describe:
+      'with --watch: what a new version does to entries without an "onChange" of their own: restart (default), none, or signal:NAME ("file": true entries: rewrite the file, send NAME)',
+  },
 } as const satisfies OptionSpecs;
 
 export const RUN_OPTIONS = {
@@ -107,10 +118,39 @@ export const RUN_OPTIONS = {
     type: 'string',
     describe: `how old the fallback may be, e.g. 24h or 7d (default: ${DEFAULT_FALLBACK_MAX_AGE})`,
   },
+  watch: {
+    type: 'string',
+    optionalValue: true,
+    describe:
+      'keep the command on the latest secrets: poll their versions every INTERVAL (--watch=30s; default 60s, at least 5s) and apply changes (--on-change)',
+  },
+  'kill-signal': {
+    type: 'string',
+    describe: 'with --watch: the signal that stops the command for a restart (default: SIGTERM)',
+  },
+  'kill-timeout': {
+    type: 'string',
+    describe:
+      'with --watch: how long a restart waits for the command to stop before SIGKILL (default: 10s)',
+  },
+  splay: {
+    type: 'string',
+    describe:
+      'with --watch: wait a random time up to this before applying a change, so that a fleet does not restart at once (default: 0)',
+  },
   exec: {
     type: 'boolean',
     describe:
       'become the command (execve: same pid, credexec gone) instead of running it as a child; Node >= 22.15, no "file": true entries',
+  },
+} as const satisfies OptionSpecs;
+
+/** `check`'s own. */
+export const CHECK_OPTIONS = {
+  'watch-plan': {
+    type: 'boolean',
+    describe:
+      'list which entries --watch would watch and what a change does to each, without reading the store',
   },
 } as const satisfies OptionSpecs;
 

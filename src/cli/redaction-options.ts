@@ -47,10 +47,12 @@ export function redactionFrom(
 export async function redactingStarterFor(
   settings: RedactionSettings,
   context: CommandContext,
+  rotating = false,
 ): Promise<ChildStarter> {
   const { redactingStarter } = await import('../redact/redacting-starter.js');
   return redactingStarter({
     ...(settings.minLength === undefined ? {} : { minLength: settings.minLength }),
+    rotating,
     stdout: () => context.io.stdout,
     stderr: () => context.io.stderr,
   });

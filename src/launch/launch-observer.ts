@@ -34,7 +34,10 @@ export type LaunchFailure = { readonly error: unknown } | { readonly signal: For
  * throw: failing to record something is the observer's to report.
  *
  * A launch calls `resolved` (unless it failed or was stopped before resolution was over), then
- * either `started` and, once the command ends, `ended`; or `failed`, exactly once.
+ * either `started` and, once the command ends, `ended`; or `failed`, exactly once. With `--watch`,
+ * a command restarted with new values is `replaced` once it is gone, and `resolved` and `started`
+ * (or `failed`, when it cannot start again) follow for the new one: one `started` … `replaced` or
+ * `ended` pair per command.
  */
 export interface LaunchObserver {
   /** Every manifest entry went through resolution; some may have failed. */
@@ -43,6 +46,8 @@ export interface LaunchObserver {
   started(pid: number | undefined): void;
   /** The command ended, with its exit status or the signal that killed it. */
   ended(exit: ChildExit): void;
+  /** The command was stopped to be started again with new values (`--watch`), and is gone. */
+  replaced?(exit: ChildExit): void;
   /** Nothing was started. */
   failed(failure: LaunchFailure): void;
 }

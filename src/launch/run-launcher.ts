@@ -5,21 +5,22 @@ import {
   wipeResolutions,
   type ResolveSource,
 } from '../resolve/resolve-entries.js';
-import { buildChildEnv, type Environment } from './child-env.js';
+import type { Environment } from './child-env.js';
+import { buildEnvironment, resolvedVersions, startedSecrets } from './child-values.js';
+import { CommandRun } from './command-run.js';
 import { loadLaunchManifest, type ManifestOptions } from './launch-manifest.js';
 import { observedEntries, type LaunchObserver } from './launch-observer.js';
 import { SecretFiles, secretFilesBase, sweepStaleSecretDirs } from './secret-files.js';
 import {
   SignalRelay,
-  asksToStop,
-  isTerminalSignal,
   stopsResolution,
   type ForwardedSignal,
   type SignalSource,
 } from './signal-relay.js';
 import { spawnStarter, type ChildStarter, type StartedSecret } from './child-starter.js';
 import type { ChildExit, RunningChild } from './spawn-child.js';
-import { isForegroundProcessGroup, terminalAlreadyDelivers } from './terminal.js';
+import { waitForExit, type ResolvedVersion, type Supervisor } from './supervisor.js';
+import { isForegroundProcessGroup } from './terminal.js';
 
 export interface LaunchOptions extends ManifestOptions {
   readonly command: string;
@@ -32,6 +33,8 @@ export interface LaunchOptions extends ManifestOptions {
   readonly starter?: ChildStarter;
   /** Told what the launch does (the audit log); given data, never a value. */
   readonly observer?: LaunchObserver | undefined;
+  /** What runs beside the command (`--watch`); by default, nothing: wait for it to exit. */
+  readonly supervisor?: Supervisor;
 }
 
 /** Everything the launcher takes from its process, injected so tests can replace it. */
@@ -83,42 +86,10 @@ interface Prepared {
   readonly env: Record<string, string>;
   /** Every value the child gets, composed or read, for a starter that must know them. */
   readonly secrets: readonly StartedSecret[];
+  /** What each reference resolved to (no values), for a supervisor. */
+  readonly versions: readonly ResolvedVersion[];
   /** Zero every decrypted and composed value. */
   readonly wipe: () => void;
-}
-
-async function buildEnvironment(
-  values: readonly EntryValue[],
-  options: LaunchOptions,
-  io: LaunchIo,
-  files: SecretFiles,
-): Promise<Record<string, string>> {
-  const secrets = new Map<string, string>();
-  const unset: string[] = [];
-  for (const { entry, value } of values) {
-    if (value === undefined) unset.push(entry.variable);
-    else {
-      secrets.set(
-        entry.variable,
-        // entryValues checked that every value bound for a variable is text, every part of a
-        // template too: a template's own text is Unicode without NUL, so what it composes is.
-        entry.file ? await files.write(entry.variable, value) : value.toString('utf8'),
-      );
-    }
-  }
-  return buildChildEnv({ parent: io.env, secrets, unset, pristine: options.pristine });
-}
-
-/** A composed value and each value it was composed of are secrets: a redactor must know each. */
-function startedSecrets(values: readonly EntryValue[]): StartedSecret[] {
-  return values.flatMap(({ entry, secrets }) =>
-    secrets.map((value) => ({
-      variable: entry.variable,
-      value,
-      file: entry.file,
-      redact: entry.redact !== false,
-    })),
-  );
 }
 
 async function prepare(
@@ -130,6 +101,7 @@ async function prepare(
 ): Promise<Prepared> {
   const entries = await loadLaunchManifest(options, io.env);
   options.starter?.refuse?.(entries);
+  options.supervisor?.refuse?.(entries);
   await sweepStaleSecretDirs(secretFilesBase(io.env));
   const resolutions = await resolveEntries(source, entries, {
     concurrency: options.concurrency ?? DEFAULT_CONCURRENCY,
@@ -143,8 +115,8 @@ async function prepare(
   };
   try {
     values = entryValues(resolutions);
-    const env = await buildEnvironment(values, options, io, files);
-    return { env, secrets: startedSecrets(values), wipe };
+    const env = await buildEnvironment(values, io.env, options.pristine, files);
+    return { env, secrets: startedSecrets(values), versions: resolvedVersions(resolutions), wipe };
   } catch (error: unknown) {
     wipe();
     throw error;
@@ -166,19 +138,13 @@ function interruption(relay: SignalRelay): {
   return { stopped, queued };
 }
 
-function forwarder(child: RunningChild, io: LaunchIo, files: SecretFiles) {
-  return (signal: ForwardedSignal) => {
-    // The terminal already sent Ctrl-C / Ctrl-\ to the child (it shares our process group).
-    const delivered =
-      isTerminalSignal(signal) && terminalAlreadyDelivers(io.stdinIsTty, io.isForeground());
-    if (!delivered) child.process.kill(signal);
-    if (asksToStop(signal)) files.remove();
-  };
-}
-
 /** The command is running (with the signals that arrived meanwhile), or a signal stopped us first. */
 type Started =
-  | { readonly child: RunningChild; readonly queued: readonly ForwardedSignal[] }
+  | {
+      readonly child: RunningChild;
+      readonly queued: readonly ForwardedSignal[];
+      readonly versions: readonly ResolvedVersion[];
+    }
   | { readonly stopped: ForwardedSignal };
 
 /** What `release` rejects with when a signal asked credexec to stop before the command replaced it. */
@@ -252,7 +218,7 @@ async function start(
         options.observer?.started(io.pid),
       ),
     });
-    return { child, queued };
+    return { child, queued, versions: first.versions };
   } catch (error: unknown) {
     if (error instanceof Interrupted) return { stopped: error.signal };
     throw error;
@@ -273,8 +239,10 @@ export async function runLauncher(
   io: LaunchIo = processLaunchIo(),
 ): Promise<LaunchOutcome> {
   const relay = new SignalRelay(io.signals, () => undefined);
-  const files = new SecretFiles(secretFilesBase(io.env), io.pid);
+  const filesBase = secretFilesBase(io.env);
+  const files = new SecretFiles(filesBase, io.pid);
   const { observer } = options;
+  let command: CommandRun | undefined;
   try {
     if (io.pid === 1) io.warn(PID1_WARNING);
     const started = await start(source, options, io, files, relay).catch((error: unknown) => {
@@ -285,21 +253,44 @@ export async function runLauncher(
       observer?.failed({ signal: started.stopped });
       return { signal: started.stopped };
     }
-    const { child, queued } = started;
+    const { child, queued, versions } = started;
     // Nothing more to fetch: let go of network connections before the long wait on the child,
     // once the command is on its way (closing sockets costs a little; they are close-on-exec).
+    // A supervisor that reads the store again opens them again.
     source.close?.();
-    const forward = forwarder(child, io, files);
-    relay.setHandler(forward);
+    command = new CommandRun({ child, files }, versions, {
+      command: options.command,
+      args: options.args,
+      pristine: options.pristine,
+      starter: options.starter ?? spawnStarter,
+      observer,
+      env: io.env,
+      filesBase,
+      pid: io.pid,
+      stdinIsTty: () => io.stdinIsTty,
+      isForeground: io.isForeground,
+    });
+    const run = command;
+    relay.setHandler((signal) => run.forward(signal));
     // Signals that arrived while the command was being started are delivered now, once each.
-    for (const signal of queued) forward(signal);
+    for (const signal of queued) run.forward(signal);
     observer?.started(child.process.pid);
-    const exit = await child.exited;
-    observer?.ended(exit);
-    return exit;
+    const supervising = (options.supervisor ?? waitForExit).supervise(run);
+    try {
+      const exit = await run.ended;
+      observer?.ended(exit);
+      return exit;
+    } catch (error: unknown) {
+      // A restarted command could not be started: the run ends as a launch that failed.
+      observer?.failed({ error });
+      throw error;
+    } finally {
+      await supervising;
+    }
   } finally {
     source.close?.();
     files.remove();
+    command?.close();
     relay.close();
   }
 }

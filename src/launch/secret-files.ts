@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { constants, mkdirSync, promises as fs, rmSync, statSync } from 'node:fs';
+import { constants, mkdirSync, promises as fs, renameSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SecretFileError } from '../errors.js';
@@ -95,10 +95,15 @@ export class SecretFiles {
   }
 
   /** Write one value to a new 0600 file and return its path. */
-  async write(variable: string, value: Uint8Array): Promise<string> {
+  write(variable: string, value: Uint8Array): Promise<string> {
+    return this.#writeNew(variable, variable, value);
+  }
+
+  /** Write `value` to the new file `name`; failures name `variable`. */
+  async #writeNew(name: string, variable: string, value: Uint8Array): Promise<string> {
     // After remove() (a signal arrived), late writers must not leave a file behind.
     this.#checkNotRemoved(variable);
-    const path = join(this.#dir, variable);
+    const path = join(this.#dir, name);
     try {
       await (this.#ready ??= this.#create());
       this.#checkNotRemoved(variable);
@@ -118,6 +123,34 @@ export class SecretFiles {
       throw new SecretFileError(variable, this.#dir, describeErrno(error), { cause: error });
     }
     return path;
+  }
+
+  /**
+   * Replace the file of `variable` (a rotation reaching a running command): the new value goes to
+   * a new 0600 file in this directory, which is then renamed over the old one, so a reader sees
+   * the old file or the new one, whole, and never a mix. Returns the path (unchanged).
+   */
+  async rewrite(variable: string, value: Uint8Array): Promise<string> {
+    const temporary = `.${variable}.${randomBytes(4).toString('hex')}.tmp`;
+    const written = await this.#writeNew(temporary, variable, value);
+    const path = join(this.#dir, variable);
+    try {
+      renameSync(written, path);
+    } catch (error: unknown) {
+      rmSync(written, { force: true });
+      throw new SecretFileError(variable, this.#dir, describeErrno(error), { cause: error });
+    }
+    return path;
+  }
+
+  /** Remove the file of `variable`, if there is one (its optional credential was deleted). */
+  discard(variable: string): void {
+    if (!this.#created || this.#removed) return;
+    try {
+      rmSync(join(this.#dir, variable), { force: true });
+    } catch (error: unknown) {
+      throw new SecretFileError(variable, this.#dir, describeErrno(error), { cause: error });
+    }
   }
 
   #checkNotRemoved(variable: string): void {

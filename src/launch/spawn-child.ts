@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { SpawnError, type SpawnFailure } from '../errors.js';
 import { errnoCode } from '../util/system.js';
+import type { StartedSecret } from './child-starter.js';
 import { tooLargeReason } from './exec-limits.js';
 
 /** How the child ended: an exit code, or the signal that killed it. */
@@ -11,6 +12,12 @@ export type ChildExit =
 export interface RunningChild {
   readonly process: ChildProcess;
   readonly exited: Promise<ChildExit>;
+  /**
+   * The running command was handed new values (`--watch` rewrote its secret files): a starter
+   * that must know every value the command holds (redaction) learns them here. The buffers are
+   * zeroed once the call returns: copy what you keep.
+   */
+  learn?(secrets: readonly StartedSecret[]): void;
 }
 
 /** The shell's convention: not found → 127, found but cannot be executed → 126. */

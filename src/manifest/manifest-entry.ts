@@ -1,4 +1,5 @@
 import type { EncryptionContext } from '../envelope/context.js';
+import type { ChangePolicy } from './change-policy.js';
 import { NotTextError } from '../errors.js';
 import { notTextReason, type TextUse } from '../secrets/value-text.js';
 import type { CredentialReference } from '../template/reference.js';
@@ -22,6 +23,8 @@ interface EntryFields {
   readonly file: boolean;
   /** `false` (JSON `"redact": false`): `--redact` leaves this entry's values in the output. */
   readonly redact?: boolean;
+  /** JSON `"onChange"`: what `--watch` does when the entry changes; the run's default if absent. */
+  readonly onChange?: ChangePolicy;
   /** `undefined` when the entry has no context of its own (the global `--context` applies). */
   readonly context: EncryptionContext | undefined;
   readonly source: SourceLocation;

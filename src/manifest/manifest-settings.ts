@@ -1,5 +1,11 @@
 import { dirname, resolve } from 'node:path';
 import { DURATION_HINT, durationMs } from '../util/duration.js';
+import {
+  CHANGE_POLICY_HINT,
+  parseChangePolicy,
+  signalNamed,
+  type ChangePolicy,
+} from './change-policy.js';
 import { readJson, type JsonNode } from './json-reader.js';
 import type { ProblemList } from './manifest-problems.js';
 
@@ -17,14 +23,35 @@ export interface ManifestSettings {
   /** `"fallback"`: the fallback file (src/fallback), resolved against the manifest's directory. */
   readonly fallback?: string;
   /** `"fallbackMaxAge"`: as written (`24h`) and in milliseconds. */
-  readonly fallbackMaxAge?: { readonly text: string; readonly ms: number };
+  readonly fallbackMaxAge?: Duration;
   /** `"redact": true`: as `--redact` (a flag or CREDEXEC_REDACT cannot turn it off). */
   readonly redact?: boolean;
   /** `"exec": true`: as `--exec`. */
   readonly exec?: boolean;
+  /** `"watch": true` or `"watch": "30s"`: as `--watch[=INTERVAL]`; `false`: off unless the flag. */
+  readonly watch?: boolean | Duration;
+  /** `"onChange"`: as `--on-change`, for entries without their own. */
+  readonly onChange?: ChangePolicy;
+  /** `"killSignal"`, `"killTimeout"`, `"splay"`: as the flags of the same names. */
+  readonly killSignal?: NodeJS.Signals;
+  readonly killTimeout?: Duration;
+  readonly splay?: Duration;
+}
+
+/** A duration as written (`24h`) and in milliseconds. */
+export interface Duration {
+  readonly text: string;
+  readonly ms: number;
 }
 
 type Read<T> = { readonly value: T } | { readonly problem: string };
+
+function readDuration(node: JsonNode, key: string): Read<Duration> {
+  const ms = node.kind === 'string' ? durationMs(node.value) : undefined;
+  return ms === undefined || node.kind !== 'string'
+    ? { problem: `"${key}" must be ${DURATION_HINT}` }
+    : { value: { text: node.value, ms } };
+}
 
 /** Each setting's reader: its value, or what is wrong with it. */
 const READERS: {
@@ -37,16 +64,32 @@ const READERS: {
     node.kind === 'string' && node.value !== ''
       ? { value: resolve(dirname(file), node.value) }
       : { problem: '"fallback" must be a non-empty path (relative to this manifest\'s directory)' },
-  fallbackMaxAge: (node) => {
-    const ms = node.kind === 'string' ? durationMs(node.value) : undefined;
-    return ms === undefined || node.kind !== 'string'
-      ? { problem: `"fallbackMaxAge" must be ${DURATION_HINT}` }
-      : { value: { text: node.value, ms } };
-  },
+  fallbackMaxAge: (node) => readDuration(node, 'fallbackMaxAge'),
   redact: (node) =>
     node.kind === 'boolean' ? { value: node.value } : { problem: '"redact" must be true or false' },
   exec: (node) =>
     node.kind === 'boolean' ? { value: node.value } : { problem: '"exec" must be true or false' },
+  watch: (node) =>
+    node.kind === 'boolean'
+      ? { value: node.value }
+      : node.kind === 'string'
+        ? readDuration(node, 'watch')
+        : { problem: `"watch" must be true, false or an interval: ${DURATION_HINT}` },
+  onChange: (node) => {
+    const read =
+      node.kind === 'string'
+        ? parseChangePolicy(node.value)
+        : { problem: `must be ${CHANGE_POLICY_HINT}` };
+    return 'problem' in read ? { problem: `"onChange" ${read.problem}` } : { value: read };
+  },
+  killSignal: (node) => {
+    const signal = node.kind === 'string' ? signalNamed(node.value) : undefined;
+    return signal === undefined
+      ? { problem: '"killSignal" must be a signal name (e.g. SIGTERM)' }
+      : { value: signal };
+  },
+  killTimeout: (node) => readDuration(node, 'killTimeout'),
+  splay: (node) => readDuration(node, 'splay'),
 };
 
 const isSetting = (key: string): key is keyof ManifestSettings => Object.hasOwn(READERS, key);

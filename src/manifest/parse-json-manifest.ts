@@ -4,6 +4,7 @@ import { messageOf } from '../errors.js';
 import { JsonSyntaxError, readJson, type JsonMember, type JsonNode } from './json-reader.js';
 import { parseTemplate } from '../template/parse-template.js';
 import type { Template } from '../template/template.js';
+import { parseChangePolicy, policyProblem, type ChangePolicy } from './change-policy.js';
 import type { ParsedCredentialEntry, ParsedEntry, ParsedTemplateEntry } from './manifest-entry.js';
 import { SETTINGS_KEY } from './manifest-settings.js';
 import type { ProblemList } from './manifest-problems.js';
@@ -16,6 +17,7 @@ const ENTRY_KEYS: ReadonlySet<string> = new Set([
   'file',
   'redact',
   'context',
+  'onChange',
 ]);
 
 /** An entry without its variable and location. */
@@ -101,6 +103,17 @@ interface Members {
   file?: boolean;
   redact?: boolean;
   context?: EncryptionContext;
+  onChange?: ChangePolicy;
+}
+
+function readChangePolicy(node: JsonNode, variable: string, report: Report) {
+  const read =
+    node.kind === 'string'
+      ? parseChangePolicy(node.value)
+      : { problem: 'must be a string: restart, none or signal:NAME' };
+  if (!('problem' in read)) return read;
+  report(node.line, `variable ${variable}: "onChange" ${read.problem}`);
+  return undefined;
 }
 
 function readMember(key: string, value: JsonNode, variable: string, report: Report) {
@@ -115,6 +128,8 @@ function readMember(key: string, value: JsonNode, variable: string, report: Repo
       return readTemplate(value, variable, report);
     case 'context':
       return readContext(value, variable, report);
+    case 'onChange':
+      return readChangePolicy(value, variable, report);
     default:
       return readBoolean(value, key, variable, report);
   }
@@ -127,8 +142,15 @@ function combine(members: Members, variable: string, line: number, report: Repor
     optional: members.optional ?? false,
     file: members.file ?? false,
     ...(members.redact === undefined ? {} : { redact: members.redact }),
+    ...(members.onChange === undefined ? {} : { onChange: members.onChange }),
     context: members.context,
   };
+  const problem =
+    members.onChange === undefined ? undefined : policyProblem(members.onChange, common.file);
+  if (problem !== undefined) {
+    report(line, `variable ${variable}: ${problem}`);
+    return undefined;
+  }
   if (template === undefined) {
     if (name !== undefined) return { ...common, credential: name, version };
     report(line, `variable ${variable}: "name" or "template" is required`);

@@ -29,6 +29,12 @@ export interface CredentialStore {
   getMany(refs: readonly CredentialRef[]): Promise<CredentialItem[]>;
   /** Highest version (string order, which is numeric order for padded versions), consistent read. */
   getLatest(name: string): Promise<CredentialItem | undefined>;
+  /**
+   * The latest version of each name, `undefined` for a name without any: versions only, never an
+   * item's key or contents, strongly consistent. For `--watch`, whose every poll this is. Rejects
+   * when any lookup fails.
+   */
+  latestVersions(names: readonly string[]): Promise<Map<string, string | undefined>>;
   /** All versions of one name, ascending. */
   versions(name: string): Promise<CredentialRef[]>;
   /** Every item in the store (all pages). */

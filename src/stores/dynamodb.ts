@@ -80,6 +80,8 @@ export interface DynamoDbStoreOptions {
 /** BatchGetItem's limit per request. */
 export const BATCH_GET_LIMIT = 100;
 const BATCH_CONCURRENCY = 8;
+/** Version lookups in flight at once: no more than the TLS connections kept per service. */
+const VERSION_LOOKUP_CONCURRENCY = 16;
 const DEFAULT_BATCH_ATTEMPTS = 8;
 const DEFAULT_SETUP_TIMEOUT_MS = 300_000;
 
@@ -307,6 +309,41 @@ export class DynamoDbStore implements CredentialStore {
       });
       const items = itemsOf(output);
       return items.length === 0 ? undefined : decodeItem(items[0]);
+    });
+  }
+
+  async latestVersions(names: readonly string[]): Promise<Map<string, string | undefined>> {
+    const unique = [...new Set(names)];
+    const results = await settleWithConcurrency(unique, VERSION_LOOKUP_CONCURRENCY, (name) =>
+      this.#latestVersion(name),
+    );
+    const latest = new Map<string, string | undefined>();
+    for (const [index, result] of results.entries()) {
+      if (!result.ok) throw result.error;
+      latest.set(unique[index]!, result.value);
+    }
+    return latest;
+  }
+
+  /** As credstash reads "latest" (Query, newest first, one item), projected to the key alone. */
+  async #latestVersion(name: string): Promise<string | undefined> {
+    return this.#call('Query', async () => {
+      const output = await this.#api.query({
+        TableName: this.#table,
+        KeyConditionExpression: '#n = :name',
+        ExpressionAttributeNames: { '#n': 'name', '#v': 'version' },
+        ExpressionAttributeValues: { ':name': { S: name } },
+        ProjectionExpression: '#n, #v',
+        ScanIndexForward: false,
+        Limit: 1,
+        ConsistentRead: true,
+      });
+      const items = itemsOf(output);
+      if (items.length === 0) return undefined;
+      const ref = decodeRef(items[0]);
+      if (ref.name !== name)
+        throw new MalformedResponseError(`Query for "${name}" answered with another name`);
+      return ref.version;
     });
   }
 

@@ -23,7 +23,8 @@ import {
   type WireAttributeMap,
 } from './item.js';
 import { acquireLock, type HeldLock } from '../util/directory-lock.js';
-import { closeAsync, fstatAsync, openAsync, readFileAsync } from '../util/fs-async.js';
+import type { Stats } from 'node:fs';
+import { closeAsync, fstatAsync, openAsync, readFileAsync, statAsync } from '../util/fs-async.js';
 import { PrivateDirectory, ownerProblem, writableProblem } from '../util/private-files.js';
 import { describeErrno, errnoCode } from '../util/system.js';
 
@@ -57,6 +58,14 @@ function readFailure(code: string | undefined): StoreFailure {
 
 const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
+/**
+ * What identifies one content of the store file: every write renames a new file over it, so a
+ * change shows in the inode, and in the size, modification and change times.
+ */
+function stampOf(stat: Stats): string {
+  return `${stat.dev}:${stat.ino}:${stat.size}:${stat.mtimeMs}:${stat.ctimeMs}`;
+}
+
 interface StoreFile {
   format: typeof FORMAT;
   formatVersion: typeof FORMAT_VERSION;
@@ -71,6 +80,8 @@ export class LocalFileStore implements CredentialStore {
   readonly #directory: PrivateDirectory;
   /** `.<store>.<pid>.<8 hex>.tmp`: the temp files #writeAtomically makes, and only those. */
   readonly #tempName: RegExp;
+  /** The latest version of every name, as of the store file with this stamp (`latestVersions`). */
+  #latest: { readonly stamp: string; readonly versions: Map<string, string> } | undefined;
 
   constructor(path: string, options: LocalFileStoreOptions = {}) {
     this.#path = path;
@@ -134,6 +145,31 @@ export class LocalFileStore implements CredentialStore {
     return latest;
   }
 
+  /** Reads the store file only when it changed since the last call (its stamp: inode, size, times). */
+  async latestVersions(names: readonly string[]): Promise<Map<string, string | undefined>> {
+    let cached = this.#latest;
+    if (cached !== undefined) {
+      let stamp: string | undefined;
+      try {
+        stamp = stampOf(await statAsync(this.#path));
+      } catch {
+        stamp = undefined; // the read below says what is wrong
+      }
+      if (stamp !== cached.stamp) cached = undefined;
+    }
+    if (cached === undefined) {
+      const { items, stamp } = await this.#readStamped();
+      const versions = new Map<string, string>();
+      for (const { name, version } of items.values()) {
+        const latest = versions.get(name);
+        if (latest === undefined || version > latest) versions.set(name, version);
+      }
+      cached = this.#latest = { stamp, versions };
+    }
+    const { versions } = cached;
+    return new Map(names.map((name) => [name, versions.get(name)]));
+  }
+
   async versions(name: string): Promise<CredentialRef[]> {
     const refs = [...(await this.#read()).values()]
       .filter((item) => item.name === name)
@@ -155,6 +191,10 @@ export class LocalFileStore implements CredentialStore {
   }
 
   async #read(): Promise<Map<string, CredentialItem>> {
+    return (await this.#readStamped()).items;
+  }
+
+  async #readStamped(): Promise<{ items: Map<string, CredentialItem>; stamp: string }> {
     const unsafe = await this.#directory.problem();
     if (unsafe !== undefined) throw new StoreError(unsafe, { reason: 'access-denied' });
     let fd: number;
@@ -169,8 +209,10 @@ export class LocalFileStore implements CredentialStore {
       throw this.#readError(error);
     }
     let text: string;
+    let stamp: string;
     try {
       const stat = await fstatAsync(fd);
+      stamp = stampOf(stat);
       // open() succeeds on a directory; reading it would say nothing useful.
       if (stat.isDirectory()) throw Object.assign(new Error('EISDIR'), { code: 'EISDIR' });
       const problem =
@@ -183,7 +225,7 @@ export class LocalFileStore implements CredentialStore {
     } finally {
       await closeAsync(fd);
     }
-    return this.#parse(text);
+    return { items: this.#parse(text), stamp };
   }
 
   #readError(error: unknown): StoreError {

@@ -101,3 +101,38 @@ test('the audit log code is loaded only when an audit log is asked for, and load
     world.cleanup();
   }
 });
+
+test('the watch code is loaded only with --watch, and loads none of the avoided builtins', async (t) => {
+  const world = await createWorld();
+  try {
+    await world.put('one', 'value-1', '1');
+    const manifest = world.manifest('credexec.env', 'ONE=one\n');
+    const opened = join(world.dir, 'opened.cjs');
+    const modules = join(world.dir, 'module-list.cjs');
+    writeFileSync(opened, OPENED_PRELOAD);
+    writeFileSync(modules, PRELOAD);
+    const out = join(world.dir, 'out.txt');
+    const run = (preload: string, watch: string[]) => {
+      const result = spawnSync(
+        process.execPath,
+        ['-r', preload, BIN, ...watch, '-m', manifest, '--', 'true'],
+        {
+          cwd: world.cwd,
+          env: { ...world.env, OPENED_OUT: out, MODULE_LIST_OUT: out },
+          encoding: 'utf8',
+        },
+      );
+      t.is(result.status, 0, result.stderr);
+      return readFileSync(out, 'utf8').split('\n');
+    };
+    const watchChunks = (files: string[]) =>
+      files.filter((file) => /watch-supervisor-\w+\.cjs$/.test(file));
+    t.deepEqual(watchChunks(run(opened, [])), []);
+    const watched = run(opened, ['--watch']);
+    t.is(watchChunks(watched).length, 1, watched.join(' '));
+    const loaded = run(modules, ['--watch']);
+    for (const name of AVOIDED) t.false(loaded.includes(name), `${name} with --watch`);
+  } finally {
+    world.cleanup();
+  }
+});

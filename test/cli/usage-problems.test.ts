@@ -42,7 +42,7 @@ test('each kind of mistake is named in one line, with what to do', (t) => {
     [['-t', 'other', 'delete'], 'delete: missing credential name (credexec delete NAME [-v VER])'],
     [['putall', '-a'], 'putall: missing credentials (credexec putall JSON|-|@FILE [K=V…])'],
     [['keys', 'x'], 'keys: too many arguments (credexec keys)'],
-    [['check', 'x'], 'check: too many arguments (credexec check [-m MANIFEST]…)'],
+    [['check', 'x'], 'check: too many arguments (credexec check [-m MANIFEST]… [--watch-plan])'],
     [['help', 'get', 'put'], 'help: too many arguments (credexec help [COMMAND])'],
     [['help', 'gte'], 'unknown command "gte"; did you mean "get"?'],
   ] as const) {

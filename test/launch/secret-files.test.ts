@@ -1,10 +1,13 @@
 import { spawn } from 'node:child_process';
 import {
   chownSync,
+  closeSync,
   existsSync,
   lstatSync,
   mkdirSync,
   mkdtempSync,
+  openSync,
+  readdirSync,
   readFileSync,
   rmSync,
   statSync,
@@ -89,6 +92,38 @@ test('secret files are 0600 in a 0700 directory and removed together', async (t)
     message: `cannot write the secret file of LATE in ${files.directory}: the secret files were already removed`,
   });
   t.false(existsSync(files.directory));
+});
+
+test('a rewritten secret file is replaced whole by a rename at the same path, 0600, leaving nothing else behind', async (t) => {
+  const { base, cleanup } = tempBase();
+  t.teardown(cleanup);
+  const files = new SecretFiles(base, 4242);
+  const path = await files.write('TLS_KEY', Buffer.from('old-value'));
+  const before = statSync(path);
+  // Someone holding the old file open keeps reading the old value: the new one is a new inode.
+  const held = openSync(path, 'r');
+  t.teardown(() => closeSync(held));
+  t.is(await files.rewrite('TLS_KEY', Buffer.from('new-value\u0000bytes')), path);
+  const after = statSync(path);
+  t.not(after.ino, before.ino);
+  t.is(after.mode & 0o777, 0o600);
+  t.is(readFileSync(path, 'utf8'), 'new-value\u0000bytes');
+  t.is(readFileSync(held, 'utf8'), 'old-value');
+  t.deepEqual(
+    readdirSync(files.directory)
+      .filter((name) => name !== '.owner')
+      .sort(),
+    ['TLS_KEY'],
+  );
+  files.discard('TLS_KEY');
+  t.false(existsSync(path));
+  files.discard('TLS_KEY');
+  files.remove();
+  t.false(existsSync(files.directory));
+  await t.throwsAsync(files.rewrite('TLS_KEY', Buffer.from('x')), {
+    instanceOf: SecretFileError,
+    message: `cannot write the secret file of TLS_KEY in ${files.directory}: the secret files were already removed`,
+  });
 });
 
 test('a secret file that cannot be written is a named error: the variable, the directory, the errno', async (t) => {

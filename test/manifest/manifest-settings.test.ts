@@ -58,7 +58,7 @@ test('bad settings are manifest problems with their file and line, and are left 
   const expected = [
     'a.json:3: $credexec: "fallback" must be a non-empty path (relative to this manifest\'s directory)',
     'a.json:4: $credexec: "fallbackMaxAge" must be a whole number above 0 and a unit: ms, s, m, h or d (e.g. 24h)',
-    'a.json:5: $credexec: unknown setting "fallbak" (allowed: fallback, fallbackMaxAge, redact, exec)',
+    'a.json:5: $credexec: unknown setting "fallbak" (allowed: fallback, fallbackMaxAge, redact, exec, watch, onChange, killSignal, killTimeout, splay)',
   ];
   t.deepEqual(settingsOf([{ name: 'a.json', text }]), { settings: {}, problems: expected });
   const error = t.throws(() => parseManifests([{ name: 'a.json', text }], POLICY), {
@@ -111,4 +111,51 @@ test('loadManifestSettings reads only JSON manifests, skips unreadable ones and 
   );
   t.deepEqual(settings, { fallback: '/f' });
   t.deepEqual(read, ['missing.json', 'a.json']);
+});
+
+test('the watch settings: "watch" true or an interval, "onChange", "killSignal", "killTimeout" and "splay"', (t) => {
+  const text = JSON.stringify({
+    $credexec: {
+      watch: '30s',
+      onChange: 'signal:hup',
+      killSignal: 'INT',
+      killTimeout: '20s',
+      splay: '2m',
+    },
+  });
+  t.deepEqual(settingsOf([{ name: 'a.json', text }]), {
+    settings: {
+      watch: { text: '30s', ms: 30_000 },
+      onChange: { kind: 'signal', signal: 'SIGHUP' },
+      killSignal: 'SIGINT',
+      killTimeout: { text: '20s', ms: 20_000 },
+      splay: { text: '2m', ms: 120_000 },
+    },
+    problems: [],
+  });
+  t.deepEqual(
+    settingsOf([{ name: 'a.json', text: '{"$credexec": {"watch": true, "onChange": "none"}}' }])
+      .settings,
+    { watch: true, onChange: { kind: 'none' } },
+  );
+  const bad = [
+    '{"$credexec": {',
+    '  "watch": 60,',
+    '  "onChange": "reload",',
+    '  "killSignal": "SIGNOPE",',
+    '  "killTimeout": "10",',
+    '  "splay": "",',
+    '  "redact": true',
+    '}}',
+  ].join('\n');
+  t.deepEqual(settingsOf([{ name: 'b.json', text: bad }]), {
+    settings: { redact: true },
+    problems: [
+      'b.json:2: $credexec: "watch" must be true, false or an interval: a whole number above 0 and a unit: ms, s, m, h or d (e.g. 24h)',
+      'b.json:3: $credexec: "onChange" must be restart, none or signal:NAME (e.g. signal:SIGHUP), not "reload"',
+      'b.json:4: $credexec: "killSignal" must be a signal name (e.g. SIGTERM)',
+      'b.json:5: $credexec: "killTimeout" must be a whole number above 0 and a unit: ms, s, m, h or d (e.g. 24h)',
+      'b.json:6: $credexec: "splay" must be a whole number above 0 and a unit: ms, s, m, h or d (e.g. 24h)',
+    ],
+  });
 });

@@ -206,7 +206,7 @@ test('every JSON mistake is reported with its file and line', (t) => {
 }`;
   t.deepEqual(problems([{ name: 'm.json', text }]), [
     'm.json:3: invalid variable name "bad name" (use letters, digits and _, not starting with a digit)',
-    'm.json:4: variable UNKNOWN: unknown key "versoin" (allowed: name, version, template, optional, file, redact, context)',
+    'm.json:4: variable UNKNOWN: unknown key "versoin" (allowed: name, version, template, optional, file, redact, context, onChange)',
     'm.json:5: variable NO_NAME: "name" or "template" is required',
     'm.json:6: variable WRONG_TYPES: "optional" must be true or false',
     'm.json:6: variable WRONG_TYPES: "file" must be true or false',
@@ -385,5 +385,44 @@ test('credential names with control characters are refused at their line', (t) =
     'c.json:2: variable A: credential name "a\\u0001" contains a control character (U+0001)',
     'c.json:3: variable B: credential name "b\\u007f" contains a control character (U+007F)',
     'c.json:4: variable C: credential name "\\u009f" contains a control character (U+009F)',
+  ]);
+});
+
+test('"onChange" gives a JSON entry its own --watch policy; signal: needs "file": true', (t) => {
+  const entries = parse(
+    'm.json',
+    JSON.stringify({
+      DB: { name: 'app.db', onChange: 'none' },
+      TLS: { name: 'app.tls', file: true, onChange: 'signal:SIGHUP' },
+      CONF: { template: 'k={{a}}', file: true, onChange: 'signal:usr1' },
+      PLAIN: 'app.plain',
+      RESTART: { name: 'app.r', onChange: 'restart' },
+    }),
+  );
+  t.deepEqual(
+    entries.map(({ variable, onChange }) => [variable, onChange]),
+    [
+      ['DB', { kind: 'none' }],
+      ['TLS', { kind: 'signal', signal: 'SIGHUP' }],
+      ['CONF', { kind: 'signal', signal: 'SIGUSR1' }],
+      ['PLAIN', undefined],
+      ['RESTART', { kind: 'restart' }],
+    ],
+  );
+  const text = [
+    '{',
+    '  "ENV": { "name": "app.env", "onChange": "signal:SIGHUP" },',
+    '  "KILL": { "name": "app.k", "file": true, "onChange": "signal:SIGKILL" },',
+    '  "BAD": { "name": "app.b", "onChange": "signal:SIGNOPE" },',
+    '  "NUM": { "name": "app.n", "onChange": 1 },',
+    '  "WORD": { "name": "app.w", "onChange": "reload" }',
+    '}',
+  ].join('\n');
+  t.deepEqual(problems([{ name: 'm.json', text }]), [
+    'm.json:2: variable ENV: "onChange": "signal:SIGHUP" needs "file": true: an environment variable cannot change inside a running process, so a new value reaches it only by a restart',
+    'm.json:3: variable KILL: "onChange" cannot use SIGKILL: it cannot be caught, so it cannot ask the command to reload',
+    'm.json:4: variable BAD: "onChange" must name a signal, not "SIGNOPE"',
+    'm.json:5: variable NUM: "onChange" must be a string: restart, none or signal:NAME',
+    'm.json:6: variable WORD: "onChange" must be restart, none or signal:NAME (e.g. signal:SIGHUP), not "reload"',
   ]);
 });

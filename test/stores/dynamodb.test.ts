@@ -209,6 +209,55 @@ test.serial('latest is one consistent descending Query with Limit 1', async (t) 
   });
 });
 
+test.serial(
+  'latestVersions is one consistent descending Query per name with Limit 1, projecting the key alone',
+  async (t) => {
+    const { store } = await freshStore();
+    for (const version of [1, 12, 3]) await store.put(item('watched', version));
+    await store.put(item('other', 7));
+    fixture.resetCounters();
+    t.deepEqual(
+      await store.latestVersions(['watched', 'other', 'gone', 'other']),
+      new Map([
+        ['watched', v(12)],
+        ['other', v(7)],
+        ['gone', undefined],
+      ]),
+    );
+    t.is(fixture.dynamodb.count('Query'), 3);
+    t.is(fixture.dynamodb.count(), 3);
+    const bodies = fixture.dynamodb.requests.map(({ body }) => body);
+    t.deepEqual(
+      bodies
+        .map((body) => (body.ExpressionAttributeValues as { ':name': { S: string } })[':name'].S)
+        .sort(),
+      ['gone', 'other', 'watched'],
+    );
+    for (const body of bodies) {
+      t.like(body, {
+        KeyConditionExpression: '#n = :name',
+        ExpressionAttributeNames: { '#n': 'name', '#v': 'version' },
+        ProjectionExpression: '#n, #v',
+        ScanIndexForward: false,
+        Limit: 1,
+        ConsistentRead: true,
+      });
+    }
+  },
+);
+
+test.serial(
+  'latestVersions fails as a whole, naming the table, when one Query fails',
+  async (t) => {
+    const { store } = await freshStore();
+    await store.put(item('a', 1));
+    fixture.dynamodb.failNext({ type: 'AccessDeniedException', message: 'no' }, 1, 'Query');
+    t.teardown(() => fixture.dynamodb.clearFaults());
+    const error = await t.throwsAsync(store.latestVersions(['a', 'b']), { instanceOf: StoreError });
+    t.regex(error?.message ?? '', /^Query on table store-\d+ in eu-west-1: access denied/);
+  },
+);
+
 test.serial('put is conditional on the item not existing yet', async (t) => {
   const { store } = await freshStore();
   fixture.resetCounters();

@@ -6,6 +6,7 @@ import {
   mkdirSync,
   mkdtempSync,
   openSync,
+  readFileSync,
   readdirSync,
   rmSync,
   unlinkSync,
@@ -19,6 +20,7 @@ import test from 'ava';
 import fc from 'fast-check';
 import { StoreError, VersionExistsError } from '../../src/errors.js';
 import { LocalFileStore } from '../../src/stores/local-file.js';
+import { PrivateDirectory } from '../../src/util/private-files.js';
 import { nearlyValidWireItems, wireAttributeMaps } from '../support/item-arbitraries.js';
 import { killAndWait, startLockHolder } from '../support/lock-holder.js';
 
@@ -388,3 +390,39 @@ withTmpfs(
     t.deepEqual(readdirSync(dir), [STORE]);
   },
 );
+
+test('latestVersions reads the store file again only when it changed', async (t) => {
+  await withStore(async (_, dir) => {
+    // Every read of the store file checks its directory first: the check counts the reads.
+    class CountingDirectory extends PrivateDirectory {
+      reads = 0;
+      override problem() {
+        this.reads++;
+        return super.problem();
+      }
+    }
+    const directory = new CountingDirectory(dir);
+    const store = new LocalFileStore(join(dir, STORE), { directory });
+    await store.put(item(V1));
+    const before = directory.reads;
+    const m = new Map([
+      ['n', V1],
+      ['m', undefined],
+    ]);
+    t.deepEqual(await store.latestVersions(['n', 'm']), m);
+    t.is(directory.reads, before + 1);
+    t.deepEqual(await store.latestVersions(['n', 'm']), m);
+    t.deepEqual(await store.latestVersions(['n']), new Map([['n', V1]]));
+    t.is(directory.reads, before + 1, 'unchanged: not read again');
+    await store.put(item('0000000000000000002'));
+    const afterPut = directory.reads;
+    t.deepEqual(await store.latestVersions(['n']), new Map([['n', '0000000000000000002']]));
+    t.is(directory.reads, afterPut + 1);
+    await store.delete({ name: 'n', version: '0000000000000000002' });
+    t.deepEqual(await store.latestVersions(['n']), new Map([['n', V1]]));
+    // A change made by another process, in place, shows too (size, times).
+    const text = readFileSync(join(dir, STORE), 'utf8');
+    writeFileSync(join(dir, STORE), text.replace(V1, '0000000000000000007'));
+    t.deepEqual(await store.latestVersions(['n']), new Map([['n', '0000000000000000007']]));
+  });
+});

@@ -88,6 +88,36 @@ export function registerBackendContract(label: string, open: () => Promise<Backe
     t.is(await backend.store.getLatest('absent'), undefined);
   });
 
+  test(`${label}: latestVersions gives each name's highest version, follows puts and deletes, and undefined for a name without any`, async (t) => {
+    const backend = await ready();
+    for (const version of ['2', '10', '9']) {
+      await putSecret(backend, { name: 'multi', value: `value-${version}`, version });
+    }
+    await putSecret(backend, { name: 'single', value: 'x' });
+    const read = () => backend.store.latestVersions(['multi', 'single', 'absent', 'multi']);
+    t.deepEqual(
+      await read(),
+      new Map([
+        ['multi', v(10)],
+        ['single', v(1)],
+        ['absent', undefined],
+      ]),
+    );
+    await putSecret(backend, { name: 'absent', value: 'now', version: '3' });
+    await deleteSecrets(backend, { name: 'multi', version: '10' });
+    t.deepEqual(
+      await read(),
+      new Map([
+        ['multi', v(9)],
+        ['single', v(1)],
+        ['absent', v(3)],
+      ]),
+    );
+    await deleteSecrets(backend, { name: 'single' });
+    t.is((await read()).get('single'), undefined);
+    t.deepEqual(await backend.store.latestVersions([]), new Map());
+  });
+
   test(`${label}: a stored item reads back with exactly the attributes written`, async (t) => {
     const backend = await ready();
     await putSecret(backend, {

@@ -27,15 +27,17 @@ import {
   redactionFrom,
   type RedactionArguments,
 } from '../redaction-options.js';
+import { watchSettingsFrom, watchSupervisorFor, type WatchArguments } from '../watch-options.js';
 
 export interface LauncherArguments extends GlobalArguments, RedactionArguments {
   readonly manifest?: string[] | undefined;
   readonly context?: string[] | undefined;
   readonly allowVar?: string[] | undefined;
   readonly concurrency?: string | undefined;
+  readonly onChange?: string | undefined;
 }
 
-export interface RunArguments extends LauncherArguments {
+export interface RunArguments extends LauncherArguments, WatchArguments {
   readonly command?: string[] | undefined;
   readonly pristine?: boolean | undefined;
   readonly auditLog?: string | undefined;
@@ -190,11 +192,6 @@ export function reportLaunchError(context: CommandContext, error: unknown): void
 }
 
 /**
- * The flags in use whose capability keeps credexec running beside the command, which `--exec`
- * refuses (src/exec/refusals.ts says why for each). None exists yet: `--watch` and `--redact`
- * add themselves here.
- */
-/**
  * `--exec`: the exec room, or a UsageError where it cannot keep its promises — among them the
  * capabilities given (`--redact`) that need credexec to stay.
  */
@@ -217,11 +214,15 @@ export async function runLauncherCommand(
   }
   const settings = await manifestSettingsOf(argv, context.env);
   const redaction = redactionFrom(argv, context.env, settings.redact);
+  const watch = watchSettingsFrom(argv, settings, context.env);
+  // The capabilities in use that keep credexec running beside the command, which --exec refuses.
+  const resident = [
+    ...(watch === undefined ? [] : ['--watch']),
+    ...(redaction === undefined ? [] : ['--redact']),
+  ];
   // Loaded only when asked for: the launcher's usual path does without it.
   const exec =
-    argv.exec === true || settings.exec === true
-      ? await execModeFor(redaction === undefined ? [] : ['--redact'])
-      : undefined;
+    argv.exec === true || settings.exec === true ? await execModeFor(resident) : undefined;
   const options: LaunchOptions = {
     ...manifestOptionsFrom(argv, context),
     command,
@@ -230,7 +231,7 @@ export async function runLauncherCommand(
     ...(exec !== undefined
       ? { starter: exec.starter }
       : redaction !== undefined
-        ? { starter: await redactingStarterFor(redaction, context) }
+        ? { starter: await redactingStarterFor(redaction, context, watch !== undefined) }
         : {}),
   };
   const fallback = fallbackSettingsFrom(argv, settings);
@@ -241,7 +242,16 @@ export async function runLauncherCommand(
     const backend = await context.openBackend(argv);
     audit?.useBackend(backend);
     const source = await withFallbackIfAsked(backend, fallback, io);
-    const outcome = await runLauncher(source, { ...options, observer: audit }, io);
+    // The watch polls and resolves through the store itself: a fallback copy is for starting.
+    const supervisor =
+      watch === undefined
+        ? undefined
+        : await watchSupervisorFor(watch, backend, io, options.concurrency ?? DEFAULT_CONCURRENCY);
+    const outcome = await runLauncher(
+      source,
+      { ...options, observer: audit, ...(supervisor === undefined ? {} : { supervisor }) },
+      io,
+    );
     context.setExitCode(outcome.signal === undefined ? outcome.code : dieOfSignal(outcome.signal));
   } catch (error: unknown) {
     // What failed before the launcher ran (the backend could not be opened); the launcher
@@ -272,7 +282,11 @@ export function runCommand(context: CommandContext): CommandModule<GlobalArgumen
           '$0 --fallback /var/lib/app/secrets.fallback -- ./server',
           'start from the items last read when the store is down',
         )
-        .example('$0 --exec -- node server.js', 'become node: same pid, credexec gone'),
+        .example('$0 --exec -- node server.js', 'become node: same pid, credexec gone')
+        .example(
+          '$0 --watch=30s -- node server.js',
+          'restart node when a secret gets a new version (polled every 30 s)',
+        ),
     handler: (argv) => runLauncherCommand(context, argv),
   };
 }
