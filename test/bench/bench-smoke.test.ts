@@ -16,7 +16,7 @@ function runBench(args: readonly string[]): Promise<{ code: number | null; outpu
     const output: Buffer[] = [];
     child.stdout.on('data', (chunk: Buffer) => output.push(chunk));
     child.stderr.on('data', (chunk: Buffer) => output.push(chunk));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 45_000);
+    const timer = setTimeout(() => child.kill('SIGKILL'), 150_000);
     child.on('error', reject);
     child.on('close', (code) => {
       clearTimeout(timer);
@@ -28,6 +28,8 @@ function runBench(args: readonly string[]): Promise<{ code: number | null; outpu
 const positive = (value: number) => Number.isFinite(value) && value > 0;
 
 test('the bench runs with tiny sizes and writes a report whose counts match the number of secrets', async (t) => {
+  // Every section runs, each for a few seconds: on a loaded 2-core machine that is a minute.
+  t.timeout(170_000);
   const dir = mkdtempSync(join(tmpdir(), 'credexec-bench-smoke-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const out = join(dir, 'report.json');
@@ -205,6 +207,22 @@ test('the bench runs with tiny sizes and writes a report whose counts match the 
     t.deepEqual(exec.rows, []);
     t.regex(exec.skipped!, /^no Node given has process\.execve/);
   }
+
+  // An idle poll reads each watched entry's version once and never decrypts; a rotation is one
+  // restart, resolving every entry.
+  const watch = report.watch!;
+  t.is(watch.entries, 10);
+  t.deepEqual(
+    watch.idle.map((row) => [row.requestsPerPoll, row.decrypts]),
+    [
+      [10, 0],
+      [10, 0],
+      [1, 0],
+    ],
+  );
+  for (const row of watch.idle) t.true(row.polls >= 2 && row.vmRssKb > 1024, row.label);
+  t.is(watch.rotation.putToRunning.samplesMs.length, 2);
+  t.is(watch.rotation.requests.decrypt, 10);
 
   t.true(report.targets.length >= 7);
   for (const target of report.targets) t.is(target.pass, target.value <= target.limit);
