@@ -585,12 +585,13 @@ function targetsOf(report: Omit<BenchReport, 'targets' | 'durationMs'>): Target[
     );
   }
   if (report.watch !== undefined) {
-    const [keepAlive] = report.watch.idle;
-    if (keepAlive !== undefined) {
+    const [keepAlive, , warm] = report.watch.idle;
+    for (const row of [keepAlive, warm]) {
+      if (row === undefined) continue;
       targets.push(
         target(
-          `--watch, ${report.watch.entries} entries: credexec CPU per idle poll / 20 ms (${keepAlive.label})`,
-          keepAlive.cpuMsPerPoll / 20,
+          `--watch, ${report.watch.entries} entries: credexec CPU per idle poll / 20 ms (${row.label})`,
+          row.cpuMsPerPoll / 20,
           1,
         ),
       );

@@ -217,6 +217,7 @@ test('the bench runs with tiny sizes and writes a report whose counts match the 
     [
       [10, 0],
       [10, 0],
+      [10, 0],
       [1, 0],
     ],
   );
