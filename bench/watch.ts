@@ -19,7 +19,7 @@ import {
   type Sample,
 } from './lib.js';
 import { idleNode } from './memory.js';
-import { seedSecrets, writeManifest } from './resolution.js';
+import { seedSecrets, writeManifest } from './aws-servers.js';
 
 /**
  * `credexec --watch` with N watched entries (docs/launcher.md "Rotation"): what an idle poll
