@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startAwsFixture, type AwsFixture } from '../test/support/aws-fixture.js';
 import { BIN, baseEnv, round, sample, type Env, type Sample } from './lib.js';
-import { seedSecrets, writeManifest } from './resolution.js';
+import { seedSecrets, writeManifest } from './aws-servers.js';
 import { startThrottleProxy, type ThrottleProxy } from './throttle-proxy.js';
 
 /**

@@ -3,9 +3,9 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { join } from 'node:path';
-import { startAwsFixture, type AwsFixture } from '../test/support/aws-fixture.js';
 import { baseEnv, credexecArgs, median, parseProcStatus, timeSpawn, type Env } from './lib.js';
-import { seedSecrets, writeManifest } from './resolution.js';
+import { writeManifest } from './aws-servers.js';
+import { startAwsWorld, type AwsWorld, type Isolation, type Placement } from './aws-world.js';
 import { createLocalWorld } from './startup.js';
 
 export interface RssSample {
@@ -25,6 +25,9 @@ export interface MemoryResult {
   readonly localOneSecret: RssSample;
   /** credexec (aws backend, N secrets, no added delay) while its child runs. */
   readonly aws: RssSample & { readonly n: number };
+  /** Where the aws world ran (see `Isolation`); the idle node and local runs sit with credexec. */
+  readonly isolation: Isolation;
+  readonly placement: Placement;
   readonly ratioLocalRss: number;
   readonly ratioLocalHwm: number;
   readonly ratioAwsRss: number;
@@ -77,15 +80,16 @@ export async function benchMemory(options: {
   runs: number;
   holdMs: number;
   awsSecrets: number;
+  isolation: Isolation;
 }): Promise<MemoryResult> {
   const world = await createLocalWorld();
   const dir = mkdtempSync(join(tmpdir(), 'credexec-bench-mem-'));
-  let fixture: AwsFixture | undefined;
+  let servers: AwsWorld | undefined;
   try {
-    fixture = await startAwsFixture();
-    await seedSecrets(fixture, options.awsSecrets);
+    servers = await startAwsWorld(options.isolation, 0);
+    await servers.seed(options.awsSecrets);
     const awsManifest = writeManifest(dir, options.awsSecrets);
-    const awsEnv = baseEnv({ ...fixture.env });
+    const awsEnv = baseEnv({ ...servers.env, ...servers.endpoints.direct });
     const idle: { vmRssKb: number; vmHwmKb: number }[] = [];
     const local: { vmRssKb: number; vmHwmKb: number }[] = [];
     const aws: { vmRssKb: number; vmHwmKb: number }[] = [];
@@ -103,13 +107,15 @@ export async function benchMemory(options: {
       idleNode: idleNodeSample,
       localOneSecret: localSample,
       aws: { ...awsSample, n: options.awsSecrets },
+      isolation: servers.isolation,
+      placement: servers.placement,
       ratioLocalRss: localSample.vmRssKb / idleNodeSample.vmRssKb,
       ratioLocalHwm: localSample.vmHwmKb / idleNodeSample.vmHwmKb,
       ratioAwsRss: awsSample.vmRssKb / idleNodeSample.vmRssKb,
       ratioAwsHwm: awsSample.vmHwmKb / idleNodeSample.vmHwmKb,
     };
   } finally {
-    await fixture?.stop();
+    await servers?.close();
     world.cleanup();
     rmSync(dir, { recursive: true, force: true });
   }

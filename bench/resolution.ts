@@ -1,43 +1,34 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { closeAwsClients, TRANSPORT_ENV } from '../src/backends/aws.js';
-import { putSecret } from '../src/secrets/put-secret.js';
+import { openBackend } from '../src/backends/open-backend.js';
 import { getSecret } from '../src/secrets/read-secrets.js';
-import { createLimiter } from '../src/util/concurrency.js';
-import { startAwsFixture, type AwsFixture } from '../test/support/aws-fixture.js';
-import { startDelayProxy, type DelayProxy } from './delay-proxy.js';
+import { nameOf, writeManifest, type Path, type RequestCounts } from './aws-servers.js';
+import {
+  availableIsolations,
+  startAwsWorld,
+  type AwsWorld,
+  type Isolation,
+  type Placement,
+} from './aws-world.js';
 import { withCpu } from './cpu.js';
 import { summarizeProfile, type ProfileShare } from './profile.js';
-import { baseEnv, credexecArgs, median, round, sample, timeSpawn, type Sample } from './lib.js';
+import { baseEnv, credexecArgs, round, sample, timeSpawn, type Sample } from './lib.js';
 
-/** `tls`: through the delay proxy over HTTPS, as credexec reaches AWS (handshakes included). */
-export type Path = 'direct' | 'delayed' | 'tls';
-
-export interface RequestCounts {
-  readonly query: number;
-  readonly batchGetItem: number;
-  readonly dynamodbTotal: number;
-  readonly decrypt: number;
-  readonly kmsTotal: number;
-  /** Highest number of DynamoDB / KMS requests in flight at once (at the first hop). */
-  readonly peakDynamodb: number;
-  readonly peakKms: number;
-  /** Connections (TLS handshakes on the tls path) opened to the delay proxies; not on direct. */
-  readonly connectionsDynamodb?: number;
-  readonly connectionsKms?: number;
-}
+export type { Path, RequestCounts } from './aws-servers.js';
 
 export interface Measured {
   readonly time: Sample;
   /**
-   * Median CPU time (user + system) of the credexec process, in ms: next to the wall time it
-   * shows whether a run waited on the network or was busy computing. Not for the in-process
-   * baseline.
+   * Mean CPU time (user + system) of the credexec process per run, in ms: next to the wall time it
+   * shows whether a run waited on the network or was busy computing. Each run's figure comes in
+   * the kernel's 10 ms ticks, but the kernel adds up exact times, so the mean over runs is not
+   * biased by the ticks. Not for the in-process baseline.
    */
   readonly cpuMs?: number;
-  /** Median CPU time the in-process test servers and proxies spent meanwhile, in ms. */
+  readonly cpuSamplesMs?: readonly number[];
+  /** Mean CPU time the test servers and proxies spent meanwhile, in ms (see `AwsWorld`). */
   readonly serverCpuMs?: number;
   /** Counts of the first measured run. */
   readonly counts: RequestCounts;
@@ -58,10 +49,28 @@ export interface ResolutionRow {
   readonly ratioToSmallest: number;
 }
 
+/** What one more secret costs credexec in CPU: (CPU at the largest N − at the smallest) / ΔN. */
+export interface CpuPerSecret {
+  readonly path: Path;
+  readonly fromN: number;
+  readonly toN: number;
+  readonly ms: number;
+}
+
+/** The whole table for one placement of the servers (see `Isolation`). */
+export interface ResolutionMode {
+  readonly isolation: Isolation;
+  readonly placement: Placement;
+  readonly rows: readonly ResolutionRow[];
+  /** Per path; none with a single size. */
+  readonly cpuPerSecret: readonly CpuPerSecret[];
+}
+
 /** A `--cpu-prof` profile of one extra credexec run, summarized by category. */
 export interface ResolutionProfile {
   readonly n: number;
   readonly path: Path;
+  readonly isolation: Isolation;
   readonly file: string;
   readonly totalMs: number;
   readonly shares: readonly ProfileShare[];
@@ -73,36 +82,10 @@ export interface ResolutionResult {
   readonly delayMs: number;
   readonly sizes: readonly number[];
   readonly baselineMethod: string;
-  readonly rows: readonly ResolutionRow[];
-}
-
-// A self-signed certificate for 127.0.0.1 (test-only), for the tls path.
-const TLS_CERT = fileURLToPath(new URL('../test/support/tls/localhost.crt', import.meta.url));
-const TLS_KEY = fileURLToPath(new URL('../test/support/tls/localhost.key', import.meta.url));
-
-const nameOf = (index: number) => `bench.secret.${String(index).padStart(4, '0')}`;
-const variableOf = (index: number) => `BENCH_SECRET_${String(index).padStart(4, '0')}`;
-
-/** Put secrets 0…n-1 (one version each) into the fixture's table. */
-export async function seedSecrets(fixture: AwsFixture, n: number): Promise<void> {
-  const backend = await fixture.openBackend();
-  const limit = createLimiter(16);
-  await Promise.all(
-    Array.from({ length: n }, (_, index) =>
-      limit(() =>
-        putSecret(backend, { name: nameOf(index), value: `value-${index}-${'v'.repeat(24)}` }),
-      ),
-    ),
-  );
-  fixture.resetCounters();
-}
-
-/** A dotenv manifest naming secrets 0…n-1 (latest versions). */
-export function writeManifest(dir: string, n: number): string {
-  const path = join(dir, `manifest-${n}.env`);
-  const lines = Array.from({ length: n }, (_, index) => `${variableOf(index)}=${nameOf(index)}\n`);
-  writeFileSync(path, lines.join(''));
-  return path;
+  /** One per isolation measured, in the order asked for. */
+  readonly modes: readonly ResolutionMode[];
+  /** Why `pinned` was asked for but not measured (one CPU, no `taskset`). */
+  readonly pinnedUnavailable?: string;
 }
 
 function sameCounts(a: RequestCounts, b: RequestCounts): boolean {
@@ -115,6 +98,9 @@ function sameCounts(a: RequestCounts, b: RequestCounts): boolean {
   );
 }
 
+const mean = (values: readonly number[]) =>
+  values.reduce((total, value) => total + value, 0) / values.length;
+
 class Recorder {
   readonly times: number[] = [];
   readonly cpu: number[] = [];
@@ -125,182 +111,51 @@ class Recorder {
     const first = this.counts[0]!;
     return {
       time: sample(this.times),
-      ...(this.cpu.length === 0 ? {} : { cpuMs: round(median(this.cpu)) }),
-      ...(this.serverCpu.length === 0 ? {} : { serverCpuMs: round(median(this.serverCpu)) }),
+      ...(this.cpu.length === 0
+        ? {}
+        : { cpuMs: round(mean(this.cpu)), cpuSamplesMs: this.cpu.map((value) => round(value)) }),
+      ...(this.serverCpu.length === 0 ? {} : { serverCpuMs: round(mean(this.serverCpu)) }),
       counts: first,
       countsStable: this.counts.every((counts) => sameCounts(counts, first)),
     };
   }
 }
 
-/**
- * `credexec -- true` with N secrets (latest versions) on the aws backend against dynalite and the
- * test KMS, directly and through a delay proxy on both services; next to a sequential baseline
- * (one Query, then one Decrypt, per secret) in the same run.
- */
-export async function benchResolution(options: {
+interface Options {
   runs: number;
   warmup: number;
   sizes: readonly number[];
   delayMs: number;
+  /** The placements to measure, in this order (`pinned` falls back to `shared` where it cannot). */
+  isolations: readonly Isolation[];
   /** Also profile one run each of the smallest and largest N (slowest path) into this directory. */
   profileDir?: string;
-}): Promise<ResolutionResult> {
-  const sizes = [...options.sizes].sort((a, b) => a - b);
-  const largest = sizes.at(-1) ?? 1;
-  const dir = mkdtempSync(join(tmpdir(), 'credexec-bench-aws-'));
-  let fixture: AwsFixture | undefined;
-  const proxies: DelayProxy[] = [];
-  try {
-    fixture = await startAwsFixture();
-    const fx = fixture;
-    const dynamodbDelay = await startDelayProxy(fx.dynamodb.endpoint, options.delayMs);
-    proxies.push(dynamodbDelay);
-    const kmsDelay = await startDelayProxy(fx.kms.endpoint, options.delayMs);
-    proxies.push(kmsDelay);
-    const tls = { key: readFileSync(TLS_KEY), cert: readFileSync(TLS_CERT) };
-    const dynamodbTls = await startDelayProxy(fx.dynamodb.endpoint, options.delayMs, tls);
-    proxies.push(dynamodbTls);
-    const kmsTls = await startDelayProxy(fx.kms.endpoint, options.delayMs, tls);
-    proxies.push(kmsTls);
-    const first = (path: Path) =>
-      path === 'tls'
-        ? { dynamodb: dynamodbTls, kms: kmsTls }
-        : path === 'delayed'
-          ? { dynamodb: dynamodbDelay, kms: kmsDelay }
-          : undefined;
+}
 
-    await seedSecrets(fx, largest);
+/**
+ * `credexec -- true` with N secrets (latest versions) on the aws backend against dynalite and the
+ * test KMS, directly and through a delay proxy on both services; next to a sequential baseline
+ * (one Query, then one Decrypt, per secret) in the same run. Once per isolation.
+ */
+export async function benchResolution(options: Options): Promise<ResolutionResult> {
+  const sizes = [...options.sizes].sort((a, b) => a - b);
+  const { isolations, unavailable } = availableIsolations(options.isolations);
+  const dir = mkdtempSync(join(tmpdir(), 'credexec-bench-aws-'));
+  try {
     const manifests = new Map<number, string>();
     for (const n of sizes) manifests.set(n, writeManifest(dir, n));
-
-    const endpoints = (path: Path) => {
-      const proxy = first(path);
-      return proxy === undefined
-        ? { AWS_ENDPOINT_URL_DYNAMODB: fx.dynamodb.endpoint, AWS_ENDPOINT_URL_KMS: fx.kms.endpoint }
-        : {
-            AWS_ENDPOINT_URL_DYNAMODB: proxy.dynamodb.endpoint,
-            AWS_ENDPOINT_URL_KMS: proxy.kms.endpoint,
-            // credexec trusts the bench's self-signed certificate the way a user would.
-            ...(path === 'tls' ? { NODE_EXTRA_CA_CERTS: TLS_CERT } : {}),
-          };
-    };
-
-    const reset = () => {
-      fx.resetCounters();
-      for (const proxy of proxies) proxy.resetCounters();
-    };
-    const counts = (path: Path): RequestCounts => ({
-      query: fx.dynamodb.count('Query'),
-      batchGetItem: fx.dynamodb.count('BatchGetItem'),
-      dynamodbTotal: fx.dynamodb.count(),
-      decrypt: fx.kms.count('Decrypt'),
-      kmsTotal: fx.kms.count(),
-      peakDynamodb: first(path)?.dynamodb.peakInFlight ?? fx.dynamodb.peakInFlight,
-      peakKms: first(path)?.kms.peakInFlight ?? fx.kms.peakInFlight,
-      ...(first(path) === undefined
-        ? {}
-        : {
-            connectionsDynamodb: first(path)!.dynamodb.connections,
-            connectionsKms: first(path)!.kms.connections,
-          }),
-    });
-
-    const runCredexec = async (n: number, path: Path) => {
-      const env = baseEnv({ ...fx.env, ...endpoints(path) });
-      reset();
-      const { result, childCpuMs, ownCpuMs } = await withCpu(() =>
-        timeSpawn(process.execPath, credexecArgs(['-m', manifests.get(n)!, '--', 'true']), {
-          env,
-          cwd: dir,
-          timeoutMs: 60_000,
-        }),
-      );
-      return { ms: result.ms, cpuMs: childCpuMs, serverCpuMs: ownCpuMs, counts: counts(path) };
-    };
-
-    // The way credstash-style tools read N secrets: one after another, Query then Decrypt, through
-    // the AWS SDK (as nodecredstash does). Fresh clients each run, so connections start cold as
-    // they do in a new process.
-    const runBaseline = async (n: number, path: Path) => {
-      closeAwsClients();
-      const backend = await fx.openBackend({}, { ...endpoints(path), [TRANSPORT_ENV]: 'sdk' });
-      reset();
-      const started = process.hrtime.bigint();
-      for (let index = 0; index < n; index++) {
-        await getSecret(backend, { name: nameOf(index) });
-      }
-      const ms = Number(process.hrtime.bigint() - started) / 1e6;
-      return { ms, cpuMs: undefined, serverCpuMs: undefined, counts: counts(path) };
-    };
-
-    const paths: Path[] = options.delayMs > 0 ? ['direct', 'delayed', 'tls'] : ['direct', 'tls'];
-    const recorders = new Map<string, { credexec: Recorder; baseline: Recorder }>();
-    for (const n of sizes) {
-      for (const path of paths)
-        recorders.set(`${n}/${path}`, { credexec: new Recorder(), baseline: new Recorder() });
-    }
-    for (let run = 0; run < options.warmup + options.runs; run++) {
-      for (const n of sizes) {
-        for (const path of paths) {
-          const recorder = recorders.get(`${n}/${path}`)!;
-          const tasks = [
-            async () => ({ which: recorder.credexec, result: await runCredexec(n, path) }),
-            ...(path === 'tls'
-              ? []
-              : [async () => ({ which: recorder.baseline, result: await runBaseline(n, path) })]),
-          ];
-          if (run % 2 === 1) tasks.reverse();
-          for (const task of tasks) {
-            const { which, result } = await task();
-            if (run < options.warmup) continue;
-            which.times.push(result.ms);
-            which.counts.push(result.counts);
-            if (result.cpuMs !== undefined) which.cpu.push(result.cpuMs);
-            if (result.serverCpuMs !== undefined) which.serverCpu.push(result.serverCpuMs);
-          }
+    const modes: ResolutionMode[] = [];
+    let profiles: ResolutionProfile[] = [];
+    for (const [index, isolation] of isolations.entries()) {
+      const world = await startAwsWorld(isolation, options.delayMs);
+      try {
+        modes.push(await measureMode(world, { ...options, sizes }, manifests, dir));
+        if (index === 0 && options.profileDir !== undefined) {
+          profiles = await profileRuns(world, { ...options, sizes }, manifests, dir);
         }
-      }
-    }
-    closeAwsClients();
-
-    const profiles: ResolutionProfile[] = [];
-    if (options.profileDir !== undefined) {
-      const path: Path = options.delayMs > 0 ? 'delayed' : 'direct';
-      for (const n of new Set([sizes[0]!, largest])) {
-        const name = `credexec-aws-${n}-${path}.cpuprofile`;
-        await timeSpawn(
-          process.execPath,
-          [
-            '--cpu-prof',
-            `--cpu-prof-dir=${options.profileDir}`,
-            `--cpu-prof-name=${name}`,
-            ...credexecArgs(['-m', manifests.get(n)!, '--', 'true']),
-          ],
-          { env: baseEnv({ ...fx.env, ...endpoints(path) }), cwd: dir, timeoutMs: 60_000 },
-        );
-        const file = join(options.profileDir, name);
-        profiles.push({ n, path, file, ...summarizeProfile(file) });
-      }
-    }
-
-    const rows: ResolutionRow[] = [];
-    for (const path of paths) {
-      const smallest = recorders.get(`${sizes[0]}/${path}`)!.credexec.measured().time.medianMs;
-      for (const n of sizes) {
-        const recorder = recorders.get(`${n}/${path}`)!;
-        const credexec = recorder.credexec.measured();
-        const baseline = path === 'tls' ? undefined : recorder.baseline.measured();
-        rows.push({
-          n,
-          path,
-          delayMs: path === 'direct' ? 0 : options.delayMs,
-          credexec,
-          ...(baseline === undefined
-            ? {}
-            : { baseline, ratioToBaseline: credexec.time.medianMs / baseline.time.medianMs }),
-          ratioToSmallest: credexec.time.medianMs / smallest,
-        });
+      } finally {
+        closeAwsClients();
+        await world.close();
       }
     }
     return {
@@ -310,12 +165,145 @@ export async function benchResolution(options: {
       sizes,
       baselineMethod:
         'in-process, sequential getSecret() per name through the AWS SDK (CREDEXEC_AWS_TRANSPORT=sdk: 1 Query, then 1 Decrypt); fresh SDK clients per run; excludes process start-up and SDK loading',
-      rows,
+      modes,
+      ...(unavailable === undefined ? {} : { pinnedUnavailable: unavailable }),
     };
   } finally {
-    closeAwsClients();
-    await Promise.allSettled(proxies.map((proxy) => proxy.close()));
-    await fixture?.stop();
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+function pathsOf(delayMs: number): Path[] {
+  return delayMs > 0 ? ['direct', 'delayed', 'tls'] : ['direct', 'tls'];
+}
+
+async function measureMode(
+  world: AwsWorld,
+  options: Options,
+  manifests: ReadonlyMap<number, string>,
+  dir: string,
+): Promise<ResolutionMode> {
+  const { sizes } = options;
+  await world.seed(sizes.at(-1) ?? 1);
+
+  const runCredexec = async (n: number, path: Path) => {
+    const env = baseEnv({ ...world.env, ...world.endpoints[path] });
+    await world.reset();
+    const serverBefore = await world.serverCpuMs();
+    const { result, childCpuMs } = await withCpu(() =>
+      timeSpawn(process.execPath, credexecArgs(['-m', manifests.get(n)!, '--', 'true']), {
+        env,
+        cwd: dir,
+        timeoutMs: 60_000,
+      }),
+    );
+    const serverCpuMs = (await world.serverCpuMs()) - serverBefore;
+    return { ms: result.ms, cpuMs: childCpuMs, serverCpuMs, counts: await world.counts(path) };
+  };
+
+  // The way credstash-style tools read N secrets: one after another, Query then Decrypt, through
+  // the AWS SDK (as nodecredstash does). Fresh clients each run, so connections start cold as
+  // they do in a new process. It runs in this process, so it sits where credexec does.
+  const runBaseline = async (n: number, path: Path) => {
+    closeAwsClients();
+    const backend = await openBackend(
+      { backend: 'aws' },
+      { ...world.env, ...world.endpoints[path], [TRANSPORT_ENV]: 'sdk' },
+    );
+    await world.reset();
+    const started = process.hrtime.bigint();
+    for (let index = 0; index < n; index++) {
+      await getSecret(backend, { name: nameOf(index) });
+    }
+    const ms = Number(process.hrtime.bigint() - started) / 1e6;
+    return { ms, cpuMs: undefined, serverCpuMs: undefined, counts: await world.counts(path) };
+  };
+
+  const paths = pathsOf(options.delayMs);
+  const recorders = new Map<string, { credexec: Recorder; baseline: Recorder }>();
+  for (const n of sizes) {
+    for (const path of paths)
+      recorders.set(`${n}/${path}`, { credexec: new Recorder(), baseline: new Recorder() });
+  }
+  for (let run = 0; run < options.warmup + options.runs; run++) {
+    for (const n of sizes) {
+      for (const path of paths) {
+        const recorder = recorders.get(`${n}/${path}`)!;
+        const tasks = [
+          async () => ({ which: recorder.credexec, result: await runCredexec(n, path) }),
+          ...(path === 'tls'
+            ? []
+            : [async () => ({ which: recorder.baseline, result: await runBaseline(n, path) })]),
+        ];
+        if (run % 2 === 1) tasks.reverse();
+        for (const task of tasks) {
+          const { which, result } = await task();
+          if (run < options.warmup) continue;
+          which.times.push(result.ms);
+          which.counts.push(result.counts);
+          if (result.cpuMs !== undefined) which.cpu.push(result.cpuMs);
+          if (result.serverCpuMs !== undefined) which.serverCpu.push(result.serverCpuMs);
+        }
+      }
+    }
+  }
+  closeAwsClients();
+
+  const rows: ResolutionRow[] = [];
+  const cpuPerSecret: CpuPerSecret[] = [];
+  for (const path of paths) {
+    const smallest = recorders.get(`${sizes[0]}/${path}`)!.credexec.measured();
+    for (const n of sizes) {
+      const recorder = recorders.get(`${n}/${path}`)!;
+      const credexec = recorder.credexec.measured();
+      const baseline = path === 'tls' ? undefined : recorder.baseline.measured();
+      rows.push({
+        n,
+        path,
+        delayMs: path === 'direct' ? 0 : options.delayMs,
+        credexec,
+        ...(baseline === undefined
+          ? {}
+          : { baseline, ratioToBaseline: credexec.time.medianMs / baseline.time.medianMs }),
+        ratioToSmallest: credexec.time.medianMs / smallest.time.medianMs,
+      });
+    }
+    const fromN = sizes[0]!;
+    const toN = sizes.at(-1)!;
+    const largest = recorders.get(`${toN}/${path}`)!.credexec;
+    if (toN > fromN && smallest.cpuMs !== undefined && largest.cpu.length > 0) {
+      const ms =
+        (mean(largest.cpu) - mean(recorders.get(`${fromN}/${path}`)!.credexec.cpu)) / (toN - fromN);
+      cpuPerSecret.push({ path, fromN, toN, ms: round(ms, 3) });
+    }
+  }
+  return { isolation: world.isolation, placement: world.placement, rows, cpuPerSecret };
+}
+
+async function profileRuns(
+  world: AwsWorld,
+  options: Options & { profileDir?: string },
+  manifests: ReadonlyMap<number, string>,
+  dir: string,
+): Promise<ResolutionProfile[]> {
+  const profiles: ResolutionProfile[] = [];
+  const profileDir = options.profileDir!;
+  const path: Path = options.delayMs > 0 ? 'delayed' : 'direct';
+  const { sizes } = options;
+  for (const n of new Set([sizes[0]!, sizes.at(-1)!])) {
+    const name = `credexec-aws-${n}-${path}-${world.isolation}.cpuprofile`;
+    await timeSpawn(
+      process.execPath,
+      [
+        '--cpu-prof',
+        `--cpu-prof-dir=${profileDir}`,
+        `--cpu-prof-name=${name}`,
+        ...credexecArgs(['-m', manifests.get(n)!, '--', 'true']),
+      ],
+      { env: baseEnv({ ...world.env, ...world.endpoints[path] }), cwd: dir, timeoutMs: 60_000 },
+    );
+    const file = join(profileDir, name);
+    profiles.push({ n, path, isolation: world.isolation, file, ...summarizeProfile(file) });
+  }
+  return profiles;
 }

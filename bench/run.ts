@@ -1,7 +1,7 @@
 /**
  * credexec benchmark entry: `node --import tsx bench/run.ts [--quick] [--runs N] [--delay-ms D]
- * [--sizes 1,10,50,100] [--only startup,resolution,memory,redact,fallback,exec,watch] [--fleet N]
- * [--nodes PATH,…] [--profile] [--redact-mib M] [--out FILE]`.
+ * [--sizes 1,10,50,100] [--isolation pinned,shared] [--only startup,resolution,memory,redact,fallback,
+ * exec,watch] [--fleet N] [--nodes PATH,…] [--profile] [--redact-mib M] [--out FILE]`.
  * Prints tables and the targets, and writes everything as JSON (default
  * bench/results/bench-<timestamp>.json). Needs a built dist/ (`npm run bench` builds first).
  */
@@ -14,7 +14,13 @@ import { benchRedact, type RedactResult } from './redact.js';
 import { benchExec, type ExecResult } from './exec.js';
 import { benchFallback, type FallbackResult } from './fallback.js';
 import { benchWatch, type WatchResult } from './watch.js';
-import { benchResolution, type ResolutionResult } from './resolution.js';
+import {
+  benchResolution,
+  type ResolutionMode,
+  type ResolutionResult,
+  type ResolutionRow,
+} from './resolution.js';
+import { availableIsolations, type Isolation } from './aws-world.js';
 import { nodeRuntimes, singleBinary } from './runtimes.js';
 import { benchStartup, type RuntimeStartup, type StartupResult } from './startup.js';
 
@@ -34,6 +40,8 @@ export interface Target {
   readonly value: number;
   readonly limit: number;
   readonly pass: boolean;
+  /** How value and limit read: a ratio (the default) or milliseconds. */
+  readonly unit?: 'ms';
 }
 
 export interface BenchReport {
@@ -47,6 +55,7 @@ export interface BenchReport {
     readonly execRuns: number;
     readonly sizes: readonly number[];
     readonly delayMs: number;
+    readonly isolations: readonly Isolation[];
     readonly nodes: readonly string[];
     readonly redactBytes: number;
   };
@@ -76,6 +85,7 @@ function parseOptions(argv: readonly string[]) {
       runs: { type: 'string' },
       'delay-ms': { type: 'string' },
       sizes: { type: 'string' },
+      isolation: { type: 'string' },
       only: { type: 'string' },
       fleet: { type: 'string' },
       nodes: { type: 'string' },
@@ -93,6 +103,14 @@ function parseOptions(argv: readonly string[]) {
     .split(',')
     .map((text) => positiveInteger(text.trim(), '--sizes'));
   if (sizes.some((n) => n < 1)) throw new Error('--sizes: every size must be at least 1');
+  // Servers on a core of their own (pinned) and sharing cores with credexec: both in a full run.
+  const isolations = (values.isolation ?? (quick ? 'pinned' : 'pinned,shared'))
+    .split(',')
+    .map((name) => {
+      if (name !== 'pinned' && name !== 'shared')
+        throw new Error(`--isolation: unknown isolation ${name}`);
+      return name as Isolation;
+    });
   const sections = (values.only ?? SECTIONS.join(',')).split(',').map((name) => {
     if (!SECTIONS.includes(name as Section)) throw new Error(`--only: unknown section ${name}`);
     return name as Section;
@@ -102,6 +120,7 @@ function parseOptions(argv: readonly string[]) {
     quick,
     sections,
     sizes,
+    isolations: [...new Set(isolations)],
     delayMs:
       values['delay-ms'] === undefined
         ? quick
@@ -147,8 +166,14 @@ function parseOptions(argv: readonly string[]) {
 
 const mark = (pass: boolean) => (pass ? '✓ pass' : '✗ FAIL');
 
-function target(name: string, value: number, limit: number): Target {
-  return { name, value: round(value, 3), limit, pass: value <= limit };
+function target(name: string, value: number, limit: number, unit?: 'ms'): Target {
+  return {
+    name,
+    value: round(value, 3),
+    limit,
+    pass: value <= limit,
+    ...(unit === undefined ? {} : { unit }),
+  };
 }
 
 function printStartup(result: StartupResult): void {
@@ -219,14 +244,18 @@ function printStartup(result: StartupResult): void {
   }
 }
 
-function printResolution(result: ResolutionResult): void {
-  console.log(
-    `\n## Resolution: \`credexec -- true\`, aws backend (dynalite + test KMS), N latest secrets, ${result.runs} runs, medians\n`,
-  );
-  console.log(`baseline: ${result.baselineMethod}`);
-  console.log(
-    'CPU: user + system time of the credexec process (10 ms ticks) and of the in-process test servers meanwhile; on 2 cores a run whose CPU is close to its wall time is compute-bound, not waiting on round trips\n',
-  );
+const pathLabel = (path: ResolutionRow['path'], delayMs: number) =>
+  path === 'direct' ? 'direct' : `+${delayMs} ms${path === 'tls' ? ' TLS' : ''}`;
+
+function placementOf(mode: ResolutionMode): string {
+  const { placement } = mode;
+  return mode.isolation === 'pinned'
+    ? `servers pinned: test servers and proxies in their own process on CPU ${placement.serversCpus}; credexec, the baseline and the bench on CPU ${placement.credexecCpus}`
+    : `shared cores: test servers and proxies in the bench's own process, credexec beside them, all on CPUs ${placement.credexecCpus}`;
+}
+
+function printResolutionMode(mode: ResolutionMode): void {
+  console.log(`\n### ${placementOf(mode)}\n`);
   console.log(
     table(
       [
@@ -246,9 +275,9 @@ function printResolution(result: ResolutionResult): void {
         'baseline reqs',
         'vs baseline',
       ],
-      result.rows.map((row) => [
+      mode.rows.map((row) => [
         String(row.n),
-        row.path === 'direct' ? 'direct' : `+${row.delayMs} ms${row.path === 'tls' ? ' TLS' : ''}`,
+        pathLabel(row.path, row.delayMs),
         ms(row.credexec.time.medianMs),
         ratio(row.ratioToSmallest),
         row.credexec.cpuMs === undefined ? '-' : ms(row.credexec.cpuMs),
@@ -269,12 +298,30 @@ function printResolution(result: ResolutionResult): void {
       ]),
     ),
   );
-  if (result.rows.some((row) => !row.credexec.countsStable)) {
+  if (mode.rows.some((row) => !row.credexec.countsStable)) {
     console.log('* request counts differed between runs (first run shown)');
   }
+  for (const line of mode.cpuPerSecret) {
+    const delayMs = mode.rows.find((row) => row.path === line.path)?.delayMs ?? 0;
+    console.log(
+      `credexec CPU per secret, ${mode.isolation}, ${pathLabel(line.path, delayMs)}: ${line.ms.toFixed(2)} ms (CPU at N=${line.toN} − at N=${line.fromN}, over ${line.toN - line.fromN})`,
+    );
+  }
+}
+
+function printResolution(result: ResolutionResult): void {
+  console.log(
+    `\n## Resolution: \`credexec -- true\`, aws backend (dynalite + test KMS), N latest secrets, ${result.runs} runs, medians\n`,
+  );
+  console.log(`baseline: ${result.baselineMethod}`);
+  console.log(
+    'CPU: user + system time of the credexec process (mean over the runs; each run in 10 ms ticks) and of the test servers meanwhile (pinned: their process alone; shared: the whole bench process); a run whose CPU is close to its wall time is compute-bound, not waiting on round trips',
+  );
+  if (result.pinnedUnavailable !== undefined) console.log(`note: ${result.pinnedUnavailable}`);
+  for (const mode of result.modes) printResolutionMode(mode);
   for (const profile of result.profiles ?? []) {
     console.log(
-      `\n### Where credexec's time goes: N=${profile.n}, ${profile.path}, one run under --cpu-prof (${ms(profile.totalMs)} profiled; ${profile.file})\n`,
+      `\n### Where credexec's time goes: N=${profile.n}, ${profile.path}, servers ${profile.isolation}, one run under --cpu-prof (${ms(profile.totalMs)} profiled; ${profile.file})\n`,
     );
     console.log(
       table(
@@ -291,7 +338,7 @@ function printResolution(result: ResolutionResult): void {
 
 function printMemory(result: MemoryResult): void {
   console.log(
-    `\n## Resident memory of credexec while its child runs (${result.runs} runs, medians; child holds ${result.holdMs} ms)\n`,
+    `\n## Resident memory of credexec while its child runs (${result.runs} runs, medians; child holds ${result.holdMs} ms; aws servers ${result.isolation === 'pinned' ? `pinned to CPU ${result.placement.serversCpus}, credexec on CPU ${result.placement.credexecCpus}` : 'in the bench process, sharing cores'})\n`,
   );
   const kb = (value: number) => `${(value / 1024).toFixed(1)} MiB`;
   console.log(
@@ -534,26 +581,41 @@ function targetsOf(report: Omit<BenchReport, 'targets' | 'durationMs'>): Target[
     }
   }
   if (report.resolution !== undefined) {
-    const delayed = report.resolution.rows.filter((row) => row.path === 'delayed');
-    const largest = delayed.at(-1);
-    const smallest = delayed[0];
-    if (largest !== undefined && smallest !== undefined && largest !== smallest) {
-      targets.push(
-        target(
-          `aws +${report.resolution.delayMs} ms: ${largest.n} secrets ≤ 1.5× ${smallest.n} secret(s)`,
-          largest.ratioToSmallest,
-          1.5,
-        ),
-      );
-    }
-    if (largest?.ratioToBaseline !== undefined) {
-      targets.push(
-        target(
-          `aws +${report.resolution.delayMs} ms: ${largest.n} secrets ≤ 0.1× sequential baseline`,
-          largest.ratioToBaseline,
-          0.1,
-        ),
-      );
+    const { delayMs } = report.resolution;
+    for (const mode of report.resolution.modes) {
+      const where = mode.isolation === 'pinned' ? 'servers pinned' : 'servers sharing cores';
+      const delayed = mode.rows.filter((row) => row.path === 'delayed');
+      const largest = delayed.at(-1);
+      const smallest = delayed[0];
+      if (largest !== undefined && smallest !== undefined && largest !== smallest) {
+        targets.push(
+          target(
+            `aws +${delayMs} ms, ${where}: ${largest.n} secrets ≤ 1.5× ${smallest.n} secret(s)`,
+            largest.ratioToSmallest,
+            1.5,
+          ),
+        );
+      }
+      if (largest?.ratioToBaseline !== undefined) {
+        targets.push(
+          target(
+            `aws +${delayMs} ms, ${where}: ${largest.n} secrets ≤ 0.10× sequential baseline`,
+            largest.ratioToBaseline,
+            0.1,
+          ),
+        );
+      }
+      const cpu = mode.cpuPerSecret.find((line) => line.path === 'delayed');
+      if (cpu !== undefined) {
+        targets.push(
+          target(
+            `aws +${delayMs} ms, ${where}: credexec CPU per secret ≤ 1.0 ms (N=${cpu.fromN}→${cpu.toN})`,
+            cpu.ms,
+            1,
+            'ms',
+          ),
+        );
+      }
     }
   }
   if (report.memory !== undefined) {
@@ -611,7 +673,7 @@ async function main(argv: readonly string[]): Promise<number> {
   const options = parseOptions(argv);
   if (options.help) {
     console.log(
-      'usage: node --import tsx bench/run.ts [--quick] [--runs N] [--delay-ms D] [--sizes 1,10,50,100] [--only startup,resolution,memory,redact,fallback,exec,watch] [--fleet N] [--nodes PATH,…] [--profile] [--redact-mib M] [--out FILE]',
+      'usage: node --import tsx bench/run.ts [--quick] [--runs N] [--delay-ms D] [--sizes 1,10,50,100] [--isolation pinned,shared] [--only startup,resolution,memory,redact,fallback,exec,watch] [--fleet N] [--nodes PATH,…] [--profile] [--redact-mib M] [--out FILE]',
     );
     return 0;
   }
@@ -647,6 +709,7 @@ async function main(argv: readonly string[]): Promise<number> {
       warmup: options.resolutionWarmup,
       sizes: options.sizes,
       delayMs: options.delayMs,
+      isolations: options.isolations,
       ...(options.profile ? { profileDir: join(dirname(options.out), 'profiles') } : {}),
     });
     printResolution(resolution);
@@ -656,6 +719,7 @@ async function main(argv: readonly string[]): Promise<number> {
       runs: options.memoryRuns,
       holdMs: options.holdMs,
       awsSecrets: Math.max(...options.sizes),
+      isolation: availableIsolations(options.isolations).isolations[0]!,
     });
     printMemory(memory);
   }
@@ -694,6 +758,7 @@ async function main(argv: readonly string[]): Promise<number> {
       delayMs: options.delayMs,
       polls: options.quick ? 3 : 10,
       rotations: options.quick ? 2 : 5,
+      warmPolls: options.quick ? 5 : 30,
     });
     printWatch(watch);
   }
@@ -708,6 +773,7 @@ async function main(argv: readonly string[]): Promise<number> {
       execRuns: options.execRuns,
       sizes: options.sizes,
       delayMs: options.delayMs,
+      isolations: options.isolations,
       nodes:
         startup?.runtimes.map((runtime) => runtime.node) ?? exec?.rows.map((row) => row.node) ?? [],
       redactBytes: options.redactBytes,
@@ -727,8 +793,8 @@ async function main(argv: readonly string[]): Promise<number> {
       ['target', 'measured', 'limit', ''],
       targets.map((entry) => [
         entry.name,
-        ratio(entry.value),
-        ratio(entry.limit),
+        entry.unit === 'ms' ? `${entry.value.toFixed(2)} ms` : ratio(entry.value),
+        entry.unit === 'ms' ? `${entry.limit.toFixed(2)} ms` : ratio(entry.limit),
         mark(entry.pass),
       ]),
     ),

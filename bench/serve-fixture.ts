@@ -2,49 +2,45 @@
  * Serve the bench's aws world from its own process, for profiling credexec by hand:
  * `node --import tsx bench/serve-fixture.ts [N] [DELAY_MS]` prints an env file to source and a
  * manifest path, then serves until interrupted. Keeping the servers out of the measuring process
- * lets `time`, `--cpu-prof` and `perf` see credexec's own cost.
+ * lets `time`, `--cpu-prof` and `perf` see credexec's own cost; start it under `taskset -c 1` and
+ * credexec under `taskset -c 0` to keep them off each other's core, as `npm run bench` does.
  */
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startAwsFixture } from '../test/support/aws-fixture.js';
-import { startDelayProxy } from './delay-proxy.js';
-import { seedSecrets, writeManifest } from './resolution.js';
+import { startAwsServers, writeManifest } from './aws-servers.js';
 
 const n = Number(process.argv[2] ?? 100);
 const delayMs = Number(process.argv[3] ?? 20);
-const fixture = await startAwsFixture();
-const dynamodb = await startDelayProxy(fixture.dynamodb.endpoint, delayMs);
-const kms = await startDelayProxy(fixture.kms.endpoint, delayMs);
-await seedSecrets(fixture, n);
+const servers = await startAwsServers(delayMs);
+await servers.seed(n);
 const dir = mkdtempSync(join(tmpdir(), 'credexec-serve-'));
-const env = {
-  ...fixture.env,
-  AWS_ENDPOINT_URL_DYNAMODB: dynamodb.endpoint,
-  AWS_ENDPOINT_URL_KMS: kms.endpoint,
-};
+const env = { ...servers.env, ...servers.endpoints.delayed };
 const envFile = join(dir, 'env.sh');
+const exports = (variables: Readonly<Record<string, string>>) =>
+  Object.entries(variables)
+    .map(([key, value]) => `export ${key}='${value}'\n`)
+    .join('');
 writeFileSync(
   envFile,
-  Object.entries(env)
-    .map(([key, value]) => `export ${key}='${value}'\n`)
-    .join('') +
-    `export DIRECT_DYNAMODB='${fixture.dynamodb.endpoint}' DIRECT_KMS='${fixture.kms.endpoint}'\n`,
+  exports(env) +
+    `export DIRECT_DYNAMODB='${servers.endpoints.direct.AWS_ENDPOINT_URL_DYNAMODB}' DIRECT_KMS='${servers.endpoints.direct.AWS_ENDPOINT_URL_KMS}'\n`,
 );
+const tlsFile = join(dir, 'env-tls.sh');
+writeFileSync(tlsFile, exports(servers.endpoints.tls));
 const sizes = [1, 10, 50, 100].filter((size) => size <= n);
 for (const size of sizes) writeManifest(dir, size);
-console.log(`env: ${envFile}\nmanifests: ${dir}/manifest-{${sizes.join(',')}}.env`);
+console.log(
+  `env: ${envFile} (then ${tlsFile} for HTTPS)\nmanifests: ${dir}/manifest-{${sizes.join(',')}}.env`,
+);
 const report = () => {
+  const { dynamodbTotal, kmsTotal, peakDynamodb, peakKms } = servers.counts('delayed');
   console.log(
-    `dynamodb ${fixture.dynamodb.count()} (peak ${dynamodb.peakInFlight}), kms ${fixture.kms.count()} (peak ${kms.peakInFlight})`,
+    `dynamodb ${dynamodbTotal} (peak ${peakDynamodb}), kms ${kmsTotal} (peak ${peakKms})`,
   );
-  fixture.resetCounters();
-  dynamodb.resetCounters();
-  kms.resetCounters();
+  servers.resetCounters();
 };
 process.on('SIGUSR2', report);
 process.on('SIGINT', () => {
-  void Promise.allSettled([dynamodb.close(), kms.close(), fixture.stop()]).then(() =>
-    process.exit(0),
-  );
+  void servers.close().then(() => process.exit(0));
 });

@@ -19,7 +19,7 @@ import {
   type Sample,
 } from './lib.js';
 import { idleNode } from './memory.js';
-import { seedSecrets, writeManifest } from './resolution.js';
+import { seedSecrets, writeManifest } from './aws-servers.js';
 
 /**
  * `credexec --watch` with N watched entries (docs/launcher.md "Rotation"): what an idle poll
@@ -202,6 +202,8 @@ export async function benchWatch(options: {
   delayMs: number;
   polls: number;
   rotations: number;
+  /** Polls before the warm row is measured (30; fewer for a smoke run). */
+  warmPolls?: number;
 }): Promise<WatchResult> {
   const dir = mkdtempSync(join(tmpdir(), 'credexec-bench-watch-'));
   let fixture: AwsFixture | undefined;
@@ -222,11 +224,11 @@ export async function benchWatch(options: {
       ['aws, connections kept', undefined, options.polls, IDLE_INTERVAL_MS, 0],
       ['aws, connections closed between polls', 500, options.polls, IDLE_INTERVAL_MS, 0],
       [
-        'aws, connections kept, after 30 polls (300 ms apart)',
+        `aws, connections kept, after ${options.warmPolls ?? 30} polls (300 ms apart)`,
         undefined,
         options.polls * 2,
         WARM_INTERVAL_MS,
-        30,
+        options.warmPolls ?? 30,
       ],
     ] as const) {
       const dynamodb = await startDelayProxy(
