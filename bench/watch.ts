@@ -84,8 +84,8 @@ function awsEnvOf(fx: AwsFixture, dynamodb: DelayProxy, kms: DelayProxy, dir: st
 }
 
 /** The command: one line with the time it started, then it waits; SIGTERM ends it. */
-const SERVICE = `process.stdout.write(JSON.stringify({ start: Date.now(), pid: process.pid }) + '\\n');
-process.on('SIGTERM', () => process.exit(0));
+const SERVICE = `process.on('SIGTERM', () => process.exit(0));
+process.stdout.write(JSON.stringify({ start: Date.now(), pid: process.pid }) + '\\n');
 setInterval(() => {}, 1000);`;
 
 /** user + system CPU of a process so far, in ms (10 ms ticks). */

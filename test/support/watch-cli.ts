@@ -18,10 +18,11 @@ const fs = require('fs');
 const out = (o) => process.stdout.write(JSON.stringify({ pid: process.pid, ...o }) + '\\n');
 const file = () => (process.env.TLS && fs.existsSync(process.env.TLS) ? fs.readFileSync(process.env.TLS, 'utf8') : null);
 const atStart = file();
-out({ event: 'start', DB: process.env.DB ?? null, TLS: atStart });
+// Handlers first: a test signals the service as soon as it sees the start line.
 process.on('SIGHUP', () => out({ event: 'SIGHUP', TLS: file(), before: atStart }));
 process.on('SIGTERM', () => process.exit(0));
 process.on('SIGUSR2', () => process.exit(4));
+out({ event: 'start', DB: process.env.DB ?? null, TLS: atStart });
 setInterval(() => {}, 1000);
 `;
 

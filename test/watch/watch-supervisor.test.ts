@@ -35,7 +35,7 @@ const fs = require('fs');
 const [log, mode] = process.argv.slice(1);
 const note = (event) => fs.appendFileSync(log, JSON.stringify({ pid: process.pid, ...event }) + '\\n');
 const file = () => (process.env.TLS && fs.existsSync(process.env.TLS) ? fs.readFileSync(process.env.TLS, 'utf8') : null);
-note({ event: 'start', DB: process.env.DB ?? null, TLS: process.env.TLS ?? null, file: file(), OPT: process.env.OPT ?? null });
+// Handlers first: a test may signal the command as soon as its start is noted.
 process.on('SIGHUP', () => note({ event: 'SIGHUP', file: file() }));
 process.on('SIGTERM', () => {
   note({ event: 'SIGTERM' });
@@ -43,6 +43,7 @@ process.on('SIGTERM', () => {
   if (mode === 'slow') setTimeout(() => process.exit(7), 300);
 });
 process.on('exit', () => note({ event: 'exit' }));
+note({ event: 'start', DB: process.env.DB ?? null, TLS: process.env.TLS ?? null, file: file(), OPT: process.env.OPT ?? null });
 if (mode === 'exit3') setTimeout(() => process.exit(3), 300);
 setInterval(() => {}, 1000);
 `;
