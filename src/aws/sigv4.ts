@@ -1,4 +1,4 @@
-import { createHash, createHmac } from 'node:crypto';
+import { createHmac, hash } from 'node:crypto';
 
 /**
  * AWS Signature Version 4 for the JSON-protocol POSTs credexec's read path sends (one path, no
@@ -71,7 +71,8 @@ export function amzDate(now: Date): string {
 export function signRequest(input: SignInput): Record<string, string> {
   const date = amzDate(input.now);
   const day = date.slice(0, 8);
-  const payloadHash = createHash('sha256').update(input.body, 'utf8').digest('hex');
+  // crypto.hash: one call, no Hash object (about a third of signing's cost in a short run).
+  const payloadHash = hash('sha256', input.body, 'hex');
   // The SDK sends and signs the payload hash for these services too; so does credexec.
   const headers: Record<string, string> = {
     ...input.headers,
@@ -94,12 +95,7 @@ export function signRequest(input: SignInput): Record<string, string> {
     payloadHash,
   ].join('\n');
   const scope = `${day}/${input.region}/${input.service}/aws4_request`;
-  const stringToSign = [
-    ALGORITHM,
-    date,
-    scope,
-    createHash('sha256').update(canonicalRequest, 'utf8').digest('hex'),
-  ].join('\n');
+  const stringToSign = [ALGORITHM, date, scope, hash('sha256', canonicalRequest, 'hex')].join('\n');
   const key = signingKey(input.credentials, day, input.region, input.service);
   const signature = createHmac('sha256', key).update(stringToSign, 'utf8').digest('hex');
   headers.authorization = `${ALGORITHM} Credential=${input.credentials.accessKeyId}/${scope}, SignedHeaders=${signedHeaders}, Signature=${signature}`;
