@@ -246,15 +246,18 @@ test('the bench runs with tiny sizes and writes a report whose counts match the 
   // restart, resolving every entry.
   const watch = report.watch!;
   t.is(watch.entries, 10);
+  // Polls are counted at the server between two instants, so under load one may be cut at
+  // either end: about 10 requests a poll, never a Decrypt.
   t.deepEqual(
-    watch.idle.map((row) => [row.requestsPerPoll, row.decrypts]),
-    [
-      [10, 0],
-      [10, 0],
-      [10, 0],
-      [1, 0],
-    ],
+    watch.idle.map((row) => row.decrypts),
+    [0, 0, 0, 0],
   );
+  for (const row of watch.idle.slice(0, 3))
+    t.true(
+      row.requestsPerPoll >= 5 && row.requestsPerPoll <= 15,
+      `${row.label}: ${row.requestsPerPoll}`,
+    );
+  t.is(watch.idle[3]!.requestsPerPoll, 1);
   for (const row of watch.idle) t.true(row.polls >= 2 && row.vmRssKb > 1024, row.label);
   t.is(watch.rotation.putToRunning.samplesMs.length, 2);
   t.is(watch.rotation.requests.decrypt, 10);
