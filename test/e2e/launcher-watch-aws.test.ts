@@ -33,7 +33,13 @@ test.after.always(async () => {
   await fixture?.stop();
 });
 
-function start(manifest: string, transport: (typeof TRANSPORTS)[number], extra: string[] = []) {
+/** A watching credexec, killed when the test ends, however it ends. */
+function start(
+  t: { teardown(fn: () => void): void },
+  manifest: string,
+  transport: (typeof TRANSPORTS)[number],
+  extra: string[] = [],
+) {
   const started = startCli(
     ['-m', manifest, '--watch=150ms', ...extra, '--', 'node', '-e', SERVICE],
     {
@@ -46,6 +52,7 @@ function start(manifest: string, transport: (typeof TRANSPORTS)[number], extra: 
       cwd: dir,
     },
   );
+  t.teardown(() => started.process.kill('SIGKILL'));
   return { started, run: follow(started) };
 }
 
@@ -62,7 +69,7 @@ for (const transport of TRANSPORTS) {
         `PINNED=${prefix}.1@1`,
       ];
       writeFileSync(join(dir, `${prefix}.env`), `${lines.join('\n')}\n`);
-      const { started, run } = start(`${prefix}.env`, transport);
+      const { started, run } = start(t, `${prefix}.env`, transport);
       await run.until((seen) => starts(seen).length === 1, 'the start');
       // Resolution is over: from here on, only polls.
       await sleep(100);
@@ -104,7 +111,7 @@ for (const transport of TRANSPORTS) {
       const name = `rotate-${transport}`;
       await putSecret(backend, { name, value: 'rotate-one', version: '1' });
       writeFileSync(join(dir, `${name}.env`), `DB=${name}\n`);
-      const { started, run } = start(`${name}.env`, transport);
+      const { started, run } = start(t, `${name}.env`, transport);
       await run.until((seen) => starts(seen).length === 1, 'the start');
       const put = Date.now();
       await putSecret(backend, { name, value: 'rotate-two', version: '2' });
@@ -137,7 +144,7 @@ test.serial(
     const name = 'denied';
     await putSecret(backend, { name, value: 'denied-one', version: '1' });
     writeFileSync(join(dir, 'denied.env'), `DB=${name}\n`);
-    const { started, run } = start('denied.env', 'auto');
+    const { started, run } = start(t, 'denied.env', 'auto');
     await run.until((seen) => starts(seen).length === 1, 'the start');
     fixture.kms.deny('Decrypt');
     t.teardown(() => fixture.kms.clearFaults());

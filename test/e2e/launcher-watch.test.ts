@@ -23,6 +23,8 @@ test('a put reaches the running command by a restart; stderr says so without the
       env: { ...world.env, ...FAST_WATCH },
       cwd: world.cwd,
     });
+    // A failing assertion must not leave a watcher behind.
+    t.teardown(() => started.process.kill('SIGKILL'));
     const run = follow(started);
     await run.until((lines) => starts(lines).length === 1, 'the first start');
     await world.put('app.db', CANARY_2);
@@ -56,6 +58,8 @@ test('signal: rewrites the secret file in place and sends the signal once; the c
       env: { ...world.env, ...FAST_WATCH },
       cwd: world.cwd,
     });
+    // A failing assertion must not leave a watcher behind.
+    t.teardown(() => started.process.kill('SIGKILL'));
     const run = follow(started);
     await run.until((lines) => starts(lines).length === 1, 'the first start');
     await world.put('app.tls', CANARY_2);
@@ -90,6 +94,8 @@ test('with --redact, the old and the new value are both redacted after a rotatio
       ['-m', 'app.json', '--watch=100ms', '--redact', '--', 'node', '-e', SERVICE],
       { env: { ...world.env, ...FAST_WATCH }, cwd: world.cwd },
     );
+    // A failing assertion must not leave a watcher behind.
+    t.teardown(() => started.process.kill('SIGKILL'));
     const run = follow(started);
     await run.until((lines) => starts(lines).length === 1, 'the first start');
     await world.put('app.tls', CANARY_2);
@@ -121,6 +127,8 @@ test('a manifest\'s "watch" setting turns it on; --audit-log gets one start and 
       env: { ...world.env, ...FAST_WATCH },
       cwd: world.cwd,
     });
+    // A failing assertion must not leave a watcher behind.
+    t.teardown(() => started.process.kill('SIGKILL'));
     const run = follow(started);
     await run.until((lines) => starts(lines).length === 1, 'the first start');
     await world.put('app.db', CANARY_2);
