@@ -68,7 +68,7 @@ export class Http1Pool {
   readonly #idle: Connection[] = [];
   readonly #waiting: Waiter[] = [];
   #open = 0;
-  #destroyed = false;
+  readonly #connections = new Set<Connection>();
   #tls: Promise<typeof import('node:tls')> | undefined;
   /** The last TLS session a server gave, so that new connections resume it. */
   #session: Buffer | undefined;
@@ -98,12 +98,14 @@ export class Http1Pool {
     return this.#exchange(connection, head + request.body, request);
   }
 
-  /** Close every connection; requests in flight fail. */
+  /**
+   * Close every connection, as Node's `Agent#destroy` does: requests in flight fail (`socket hang
+   * up`), and the pool opens new connections for later requests (the launcher closes its
+   * connections once the command runs; `--watch` polls later).
+   */
   destroy(): void {
-    this.#destroyed = true;
-    for (const connection of this.#idle.splice(0)) connection.socket.destroy();
-    const closed = new Error('the connection pool is closed');
-    for (const waiter of this.#waiting.splice(0)) waiter.reject(closed);
+    this.#idle.length = 0;
+    for (const connection of this.#connections) connection.socket.destroy();
   }
 
   #exchange(connection: Connection, bytes: string, request: Http1Request): Promise<Http1Answer> {
@@ -171,7 +173,6 @@ export class Http1Pool {
 
   /** An idle connection, a new one if there is room, else the next one freed. */
   #acquire(connectTimeoutMs: number): Promise<Connection> {
-    if (this.#destroyed) return Promise.reject(new Error('the connection pool is closed'));
     for (let idle = this.#idle.pop(); idle !== undefined; idle = this.#idle.pop()) {
       if (!idle.socket.destroyed) return Promise.resolve(idle);
     }
@@ -209,6 +210,7 @@ export class Http1Pool {
       throw error;
     }
     const connection: Connection = { socket, connecting: true, exchange: undefined };
+    this.#connections.add(connection);
     const connected = this.#tls === undefined ? 'connect' : 'secureConnect';
     const timer = setTimeout(() => {
       socket.destroy(
@@ -232,6 +234,7 @@ export class Http1Pool {
     socket.on('close', () => {
       clearTimeout(timer);
       this.#open -= 1;
+      this.#connections.delete(connection);
       const index = this.#idle.indexOf(connection);
       if (index >= 0) this.#idle.splice(index, 1);
       connection.exchange?.onEnd(failure);
@@ -253,10 +256,6 @@ export class Http1Pool {
       next.resolve(connection);
       return;
     }
-    if (this.#destroyed) {
-      connection.socket.destroy();
-      return;
-    }
     // An idle connection does not keep the process alive.
     connection.socket.unref();
     this.#idle.push(connection);
@@ -269,7 +268,7 @@ export class Http1Pool {
 
   /** Open a connection for the next request that waits, if there is room. */
   #next(): void {
-    if (this.#waiting.length === 0 || this.#destroyed) return;
+    if (this.#waiting.length === 0) return;
     if (this.#open >= this.#options.maxSockets) return;
     const next = this.#waiting.shift()!;
     this.#connect(next.connectTimeoutMs).then(next.resolve, next.reject);
