@@ -1,17 +1,13 @@
-import { Agent as HttpAgent, request as httpRequest, type ClientRequest } from 'node:http';
-import type { Agent as HttpsAgent } from 'node:https';
-import {
-  AWS_THROTTLING_CODES,
-  MalformedResponseError,
-  ResponseTooLargeError,
-} from '../util/aws-errors.js';
+import { AWS_THROTTLING_CODES, MalformedResponseError } from '../util/aws-errors.js';
 import { TLS_CONNECTIONS_PER_SERVICE } from './config.js';
-import { readResponseBody, responseLimit } from './response-body.js';
+import { Http1Pool } from './http1-pool.js';
+import { responseLimit } from './response-body.js';
 import { signRequest, type AwsCredentials } from './sigv4.js';
 
 /**
- * A minimal client for the AWS JSON protocol (DynamoDB, KMS): sign with SigV4, POST over a
- * keep-alive agent, parse JSON, retry like the SDK's standard mode. It exists because the
+ * A minimal client for the AWS JSON protocol (DynamoDB, KMS): sign with SigV4, POST over
+ * keep-alive connections of its own (http1-pool.ts: `node:http` costs a fresh process nearly four
+ * times the CPU per request), parse JSON, retry like the SDK's standard mode. It exists because the
  * launcher's read path is dominated by the SDK's per-request CPU cost (see the closing notes of
  * the performance work and `npm run bench -- --profile`); everything else uses the SDK.
  *
@@ -37,10 +33,9 @@ export interface JsonClientOptions {
   readonly connectTimeoutMs: number;
   readonly requestTimeoutMs: number;
   /**
-   * Defaults to a keep-alive agent of the endpoint's protocol; over TLS it opens at most
-   * `TLS_CONNECTIONS_PER_SERVICE` connections, trusting Node's CA store (plus `ca`, for tests).
+   * Trusted certificates instead of Node's CA store (for tests). Over TLS the client opens at
+   * most `TLS_CONNECTIONS_PER_SERVICE` connections, over plain HTTP as many as asked for.
    */
-  readonly agent?: HttpAgent | HttpsAgent;
   readonly ca?: string | Buffer;
   /** For tests: the clock and the pause between attempts. */
   readonly now?: () => number;
@@ -89,8 +84,6 @@ function serialize(input: object): string {
   });
 }
 
-const EMPTY = Buffer.alloc(0);
-
 interface Response {
   readonly status: number;
   readonly headers: Record<string, string | string[] | undefined>;
@@ -113,12 +106,6 @@ function parseAnswer(body: Buffer): Record<string, unknown> {
   if (typeof value !== 'object' || value === null || Array.isArray(value))
     throw new MalformedResponseError('not a JSON object');
   return value as Record<string, unknown>;
-}
-
-function timeoutError(message: string): Error {
-  const error = new Error(message);
-  error.name = 'TimeoutError';
-  return error;
 }
 
 function header(response: Response, name: string): string | undefined {
@@ -154,15 +141,10 @@ function serviceError(response: Response, attempts: number): AwsJsonError {
   return error;
 }
 
-interface Transport {
-  readonly agent: HttpAgent | HttpsAgent;
-  readonly request: typeof httpRequest;
-}
-
 export class AwsJsonClient {
   readonly #options: JsonClientOptions;
-  /** The agent and request function of the endpoint's protocol, settled once (https lazily). */
-  readonly #transport: Transport | Promise<Transport>;
+  /** Keep-alive connections to the endpoint (`node:net` / `node:tls`, see http1-pool.ts). */
+  readonly #pool: Http1Pool;
   readonly #host: string;
   readonly #path: string;
   readonly #now: () => number;
@@ -183,19 +165,11 @@ export class AwsJsonClient {
     this.#sleep =
       // A backoff may be the only thing pending (one secret, throttled): it keeps the process up.
       options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
-    this.#transport =
-      endpoint.protocol === 'https:'
-        ? import('node:https').then(({ Agent, request }) => ({
-            request,
-            agent:
-              options.agent ??
-              new Agent({
-                keepAlive: true,
-                maxSockets: TLS_CONNECTIONS_PER_SERVICE,
-                ...(options.ca === undefined ? {} : { ca: options.ca }),
-              }),
-          }))
-        : { request: httpRequest, agent: options.agent ?? new HttpAgent({ keepAlive: true }) };
+    this.#pool = new Http1Pool({
+      endpoint,
+      maxSockets: endpoint.protocol === 'https:' ? TLS_CONNECTIONS_PER_SERVICE : Infinity,
+      ca: options.ca,
+    });
   }
 
   /** `operation` is the X-Amz-Target suffix: `Query`, `BatchGetItem`, `Decrypt`. */
@@ -230,9 +204,7 @@ export class AwsJsonClient {
   }
 
   destroy(): void {
-    const transport = this.#transport;
-    if (transport instanceof Promise) void transport.then(({ agent }) => agent.destroy());
-    else transport.agent.destroy();
+    this.#pool.destroy();
   }
 
   /** Full jitter, as the SDK's standard retry mode: random × 2^retry × base, at most 20 s. */
@@ -270,64 +242,14 @@ export class AwsJsonClient {
       credentials,
       now: new Date(this.#now() + this.#clockOffsetMs),
     });
-    const { agent, request: requestFn } = await this.#transport;
-    return new Promise<Response>((resolve, reject) => {
-      let settled = false;
-      const finish = (error: Error | undefined, response?: Response) => {
-        if (settled) return;
-        settled = true;
-        clearTimeout(requestTimer);
-        if (error === undefined) resolve(response!);
-        else reject(error);
-      };
-      const request: ClientRequest = requestFn(
-        {
-          protocol: options.endpoint.protocol,
-          hostname: options.endpoint.hostname.replace(/^\[|\]$/g, ''),
-          port: options.endpoint.port === '' ? undefined : Number(options.endpoint.port),
-          method: 'POST',
-          path: this.#path,
-          headers: { ...headers, 'user-agent': 'credexec' },
-          agent,
-        },
-        (incoming) => {
-          const status = incoming.statusCode ?? 0;
-          const answer = (body: Buffer) =>
-            finish(undefined, { status, headers: incoming.headers, body });
-          void readResponseBody(incoming, responseLimit(options.signingName, operation)).then(
-            answer,
-            (error: Error) => {
-              // An error answer too large to read is judged by its status and headers alone.
-              if (error instanceof ResponseTooLargeError && !isSuccess(status)) answer(EMPTY);
-              else finish(error);
-            },
-          );
-        },
-      );
-      // Give up on this attempt: the request is destroyed and fails as a TimeoutError.
-      const abortAfter = (ms: number, message: string) =>
-        setTimeout(() => {
-          const error = timeoutError(message);
-          request.destroy(error);
-          finish(error);
-        }, ms);
-      // The attempt's clock starts when it gets a connection, not while it waits for one.
-      let requestTimer: NodeJS.Timeout | undefined;
-      request.on('socket', (socket) => {
-        requestTimer = abortAfter(
-          options.requestTimeoutMs,
-          `no answer from ${options.endpoint.host} within ${options.requestTimeoutMs} ms`,
-        );
-        if (!socket.connecting) return;
-        const connectTimer = abortAfter(
-          options.connectTimeoutMs,
-          `cannot connect to ${options.endpoint.host} within ${options.connectTimeoutMs} ms`,
-        );
-        socket.once('connect', () => clearTimeout(connectTimer));
-        socket.once('close', () => clearTimeout(connectTimer));
-      });
-      request.on('error', (error) => finish(error));
-      request.end(body);
+    headers['user-agent'] = 'credexec';
+    return this.#pool.request({
+      path: this.#path,
+      headers,
+      body,
+      maxBodyBytes: responseLimit(options.signingName, operation),
+      requestTimeoutMs: options.requestTimeoutMs,
+      connectTimeoutMs: options.connectTimeoutMs,
     });
   }
 }

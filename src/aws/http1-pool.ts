@@ -1,0 +1,276 @@
+import { connect as connectTcp, isIP, type Socket } from 'node:net';
+import type { ConnectionOptions, TLSSocket } from 'node:tls';
+import { ResponseTooLargeError } from '../util/aws-errors.js';
+import { Http1ResponseParser, type Http1Response } from './http1-response.js';
+
+/**
+ * Keep-alive HTTP/1.1 connections to one endpoint (http: or https:), one request at a time on
+ * each, at most `maxSockets` of them; requests beyond wait for a free one. It exists because
+ * Node's `node:http` costs a fresh process 0.37 ms of CPU per request and this 0.10 ms
+ * (`node bench/http-floor.mjs`), and a launcher is always a fresh process making hundreds of
+ * small requests. What it does not do, on purpose: proxies, redirects, compression, pipelining,
+ * request bodies other than one string.
+ *
+ * Failures look like `node:http`'s, so the JSON client's retry rules apply unchanged: Node's
+ * errno errors (ECONNREFUSED, a TLS verification failure), `socket hang up` (ECONNRESET) when a
+ * connection closes before an answer, a ResponseCutShortError (ECONNRESET) when it closes
+ * mid-body, a TimeoutError, and a MalformedResponseError for bytes that are not HTTP/1.1.
+ */
+export interface Http1PoolOptions {
+  readonly endpoint: URL;
+  readonly maxSockets: number;
+  /** Trusted certificates instead of Node's store (tests). */
+  readonly ca?: string | Buffer | undefined;
+}
+
+export interface Http1Request {
+  /** Absolute path. */
+  readonly path: string;
+  /** Lower-case names, `host` included; `content-length` is added when missing. */
+  readonly headers: Readonly<Record<string, string>>;
+  readonly body: string;
+  readonly maxBodyBytes: number;
+  readonly requestTimeoutMs: number;
+  readonly connectTimeoutMs: number;
+}
+
+export type Http1Answer = Pick<Http1Response, 'status' | 'headers' | 'body'>;
+
+interface Exchange {
+  onData(chunk: Buffer): void;
+  onEnd(error: Error | undefined): void;
+}
+
+interface Waiter {
+  readonly resolve: (connection: Connection) => void;
+  readonly reject: (error: Error) => void;
+  readonly connectTimeoutMs: number;
+}
+
+interface Connection {
+  readonly socket: Socket | TLSSocket;
+  connecting: boolean;
+  exchange: Exchange | undefined;
+}
+
+function timeoutError(message: string): Error {
+  const error = new Error(message);
+  error.name = 'TimeoutError';
+  return error;
+}
+
+const HEADER_TEXT = /^[\t\x20-\x7e]*$/;
+
+export class Http1Pool {
+  readonly #options: Http1PoolOptions;
+  readonly #hostname: string;
+  readonly #port: number;
+  readonly #idle: Connection[] = [];
+  readonly #waiting: Waiter[] = [];
+  #open = 0;
+  readonly #connections = new Set<Connection>();
+  #tls: Promise<typeof import('node:tls')> | undefined;
+  /** The last TLS session a server gave, so that new connections resume it. */
+  #session: Buffer | undefined;
+
+  constructor(options: Http1PoolOptions) {
+    const { endpoint } = options;
+    if (endpoint.protocol !== 'http:' && endpoint.protocol !== 'https:')
+      throw new Error(`unsupported endpoint protocol ${endpoint.protocol}`);
+    this.#options = options;
+    this.#hostname = endpoint.hostname.replace(/^\[|\]$/g, '');
+    this.#port =
+      endpoint.port === '' ? (endpoint.protocol === 'https:' ? 443 : 80) : Number(endpoint.port);
+    if (endpoint.protocol === 'https:') this.#tls = import('node:tls');
+  }
+
+  async request(request: Http1Request): Promise<Http1Answer> {
+    let head = `POST ${request.path} HTTP/1.1\r\n`;
+    for (const [name, value] of Object.entries(request.headers)) {
+      // Values come from the signer and the credentials: never let one split the request.
+      if (!HEADER_TEXT.test(value)) throw new Error(`the ${name} header has invalid characters`);
+      head += `${name}: ${value}\r\n`;
+    }
+    if (request.headers['content-length'] === undefined)
+      head += `content-length: ${Buffer.byteLength(request.body)}\r\n`;
+    head += '\r\n';
+    const connection = await this.#acquire(request.connectTimeoutMs);
+    return this.#exchange(connection, head + request.body, request);
+  }
+
+  /**
+   * Close every connection, as Node's `Agent#destroy` does: requests in flight fail (`socket hang
+   * up`), and the pool opens new connections for later requests (the launcher closes its
+   * connections once the command runs; `--watch` polls later).
+   */
+  destroy(): void {
+    this.#idle.length = 0;
+    for (const connection of this.#connections) connection.socket.destroy();
+  }
+
+  #exchange(connection: Connection, bytes: string, request: Http1Request): Promise<Http1Answer> {
+    const { socket } = connection;
+    socket.ref();
+    const parser = new Http1ResponseParser(request.maxBodyBytes);
+    return new Promise<Http1Answer>((resolve, reject) => {
+      let settled = false;
+      // The attempt's clock starts when it has a connection, not while it waits for one.
+      const timer = setTimeout(() => {
+        done(
+          timeoutError(
+            `no answer from ${this.#options.endpoint.host} within ${request.requestTimeoutMs} ms`,
+          ),
+        );
+      }, request.requestTimeoutMs);
+      const done = (error: Error | undefined, answer?: Http1Answer, reuse = false) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        connection.exchange = undefined;
+        if (reuse) this.#release(connection);
+        else this.#discard(connection);
+        if (error === undefined) resolve(answer!);
+        else reject(error);
+      };
+      connection.exchange = {
+        onData: (chunk) => {
+          try {
+            parser.push(chunk);
+          } catch (error: unknown) {
+            done(error as Error);
+            return;
+          }
+          const tooLarge = parser.tooLarge;
+          if (tooLarge !== undefined) {
+            // An error answer too large to read is judged by its status and headers alone.
+            if (tooLarge.status >= 200 && tooLarge.status < 300)
+              done(new ResponseTooLargeError(request.maxBodyBytes));
+            else done(undefined, { ...tooLarge, body: Buffer.alloc(0) });
+            return;
+          }
+          const response = parser.response;
+          if (response !== undefined)
+            done(undefined, response, response.keepAlive && parser.leftover === 0);
+        },
+        onEnd: (error) => {
+          // A reset is a close: its place in the response says what it cut short.
+          const code = (error as NodeJS.ErrnoException | undefined)?.code;
+          if (error !== undefined && code !== 'ECONNRESET' && code !== 'EPIPE') {
+            done(error);
+            return;
+          }
+          try {
+            const response = parser.closed(error !== undefined);
+            done(undefined, response);
+          } catch (closed: unknown) {
+            done(closed as Error);
+          }
+        },
+      };
+      socket.write(bytes, 'utf8');
+    });
+  }
+
+  /** An idle connection, a new one if there is room, else the next one freed. */
+  #acquire(connectTimeoutMs: number): Promise<Connection> {
+    for (let idle = this.#idle.pop(); idle !== undefined; idle = this.#idle.pop()) {
+      if (!idle.socket.destroyed) return Promise.resolve(idle);
+    }
+    if (this.#open < this.#options.maxSockets) return this.#connect(connectTimeoutMs);
+    return new Promise((resolve, reject) =>
+      this.#waiting.push({ resolve, reject, connectTimeoutMs }),
+    );
+  }
+
+  async #connect(connectTimeoutMs: number): Promise<Connection> {
+    this.#open += 1;
+    let socket: Socket | TLSSocket;
+    try {
+      if (this.#tls === undefined) {
+        socket = connectTcp({ host: this.#hostname, port: this.#port, noDelay: true });
+      } else {
+        const tls = await this.#tls;
+        const options: ConnectionOptions = {
+          host: this.#hostname,
+          port: this.#port,
+          ALPNProtocols: ['http/1.1'],
+          ...(isIP(this.#hostname) === 0 ? { servername: this.#hostname } : {}),
+          ...(this.#options.ca === undefined ? {} : { ca: this.#options.ca }),
+          ...(this.#session === undefined ? {} : { session: this.#session }),
+        };
+        const secure = tls.connect(options);
+        secure.setNoDelay(true);
+        secure.on('session', (session: Buffer) => {
+          this.#session = session;
+        });
+        socket = secure;
+      }
+    } catch (error: unknown) {
+      this.#open -= 1;
+      throw error;
+    }
+    const connection: Connection = { socket, connecting: true, exchange: undefined };
+    this.#connections.add(connection);
+    const connected = this.#tls === undefined ? 'connect' : 'secureConnect';
+    const timer = setTimeout(() => {
+      socket.destroy(
+        timeoutError(
+          `cannot connect to ${this.#options.endpoint.host} within ${connectTimeoutMs} ms`,
+        ),
+      );
+    }, connectTimeoutMs);
+    socket.once(connected, () => {
+      connection.connecting = false;
+      clearTimeout(timer);
+    });
+    let failure: Error | undefined;
+    socket.on('data', (chunk: Buffer) => {
+      if (connection.exchange !== undefined) connection.exchange.onData(chunk);
+      else socket.destroy(); // bytes nobody asked for: the connection is not usable any more
+    });
+    socket.on('error', (error: Error) => {
+      failure ??= error;
+    });
+    socket.on('close', () => {
+      clearTimeout(timer);
+      this.#open -= 1;
+      this.#connections.delete(connection);
+      const index = this.#idle.indexOf(connection);
+      if (index >= 0) this.#idle.splice(index, 1);
+      connection.exchange?.onEnd(failure);
+      // A connection gone makes room for one that waits.
+      this.#next();
+    });
+    // The response ends at the peer's FIN when it is framed by the connection closing.
+    socket.on('end', () => {
+      if (connection.exchange !== undefined) socket.destroy();
+      else socket.end();
+    });
+    return connection;
+  }
+
+  /** Give a connection whose exchange is over to the next request, or keep it idle. */
+  #release(connection: Connection): void {
+    const next = this.#waiting.shift();
+    if (next !== undefined) {
+      next.resolve(connection);
+      return;
+    }
+    // An idle connection does not keep the process alive.
+    connection.socket.unref();
+    this.#idle.push(connection);
+  }
+
+  #discard(connection: Connection): void {
+    // Its close makes room for the next request that waits.
+    connection.socket.destroy();
+  }
+
+  /** Open a connection for the next request that waits, if there is room. */
+  #next(): void {
+    if (this.#waiting.length === 0) return;
+    if (this.#open >= this.#options.maxSockets) return;
+    const next = this.#waiting.shift()!;
+    this.#connect(next.connectTimeoutMs).then(next.resolve, next.reject);
+  }
+}

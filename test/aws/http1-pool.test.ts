@@ -1,0 +1,130 @@
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
+import test from 'ava';
+import { Http1Pool } from '../../src/aws/http1-pool.js';
+
+/** A server that answers every POST with its body's length, counting connections. */
+async function server(
+  answer: (request: IncomingMessage, response: ServerResponse, body: string) => void = (
+    _request,
+    response,
+    body,
+  ) => response.end(JSON.stringify({ length: body.length })),
+) {
+  const sockets = new Set<Socket>();
+  let connections = 0;
+  const http = createServer((request, response) => {
+    let body = '';
+    request.setEncoding('utf8');
+    request.on('data', (chunk: string) => (body += chunk));
+    request.on('end', () => answer(request, response, body));
+  });
+  http.on('connection', (socket: Socket) => {
+    connections += 1;
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+  });
+  await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
+  return {
+    http,
+    endpoint: new URL(`http://127.0.0.1:${(http.address() as AddressInfo).port}/`),
+    get connections() {
+      return connections;
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const socket of sockets) socket.destroy();
+        http.close(() => resolve());
+      }),
+  };
+}
+
+const request = (body: string, headers: Record<string, string> = {}) => ({
+  path: '/',
+  headers: { host: 'example', 'content-type': 'application/json', ...headers },
+  body,
+  maxBodyBytes: 1024,
+  requestTimeoutMs: 2_000,
+  connectTimeoutMs: 2_000,
+});
+
+test('requests one after another share one kept-alive connection; the byte count is UTF-8', async (t) => {
+  const s = await server();
+  t.teardown(() => s.close());
+  const pool = new Http1Pool({ endpoint: s.endpoint, maxSockets: 4 });
+  t.teardown(() => pool.destroy());
+  for (const body of ['{}', '{"name":"é€😀"}', '']) {
+    const answer = await pool.request(request(body));
+    t.is(answer.status, 200);
+    t.deepEqual(JSON.parse(answer.body.toString()), { length: body.length });
+  }
+  t.is(s.connections, 1);
+});
+
+test('at most maxSockets connections; the others wait for a free one', async (t) => {
+  const s = await server((_request, response) => setTimeout(() => response.end('{}'), 20));
+  t.teardown(() => s.close());
+  const pool = new Http1Pool({ endpoint: s.endpoint, maxSockets: 3 });
+  t.teardown(() => pool.destroy());
+  const answers = await Promise.all(Array.from({ length: 12 }, () => pool.request(request('{}'))));
+  t.true(answers.every((answer) => answer.status === 200));
+  t.is(s.connections, 3);
+});
+
+test('a connection the server closed while idle is not reused; the next request gets a new one', async (t) => {
+  // As a store closes connections idle for long: shortly after each answer.
+  const s = await server((_request, response) => {
+    const socket = response.socket!;
+    response.end('{}', () => setTimeout(() => socket.destroy(), 20));
+  });
+  t.teardown(() => s.close());
+  const pool = new Http1Pool({ endpoint: s.endpoint, maxSockets: 2 });
+  t.teardown(() => pool.destroy());
+  t.is((await pool.request(request('{}'))).status, 200);
+  await sleep(150);
+  t.is((await pool.request(request('{}'))).status, 200);
+  t.is(s.connections, 2);
+});
+
+test('an answer with Connection: close is read whole and its connection is not reused', async (t) => {
+  const s = await server((_request, response) => {
+    response.setHeader('connection', 'close');
+    response.end('{"ok":true}');
+  });
+  t.teardown(() => s.close());
+  const pool = new Http1Pool({ endpoint: s.endpoint, maxSockets: 2 });
+  t.teardown(() => pool.destroy());
+  for (let index = 0; index < 3; index++)
+    t.is((await pool.request(request('{}'))).body.toString(), '{"ok":true}');
+  t.is(s.connections, 3);
+});
+
+test('a header value that could split the request is refused before anything is sent', async (t) => {
+  const s = await server();
+  t.teardown(() => s.close());
+  const pool = new Http1Pool({ endpoint: s.endpoint, maxSockets: 2 });
+  t.teardown(() => pool.destroy());
+  for (const value of ['a\r\nx-injected: 1', 'a\nb', 'a\0b']) {
+    await t.throwsAsync(pool.request(request('{}', { 'x-amz-security-token': value })), {
+      message: 'the x-amz-security-token header has invalid characters',
+    });
+  }
+  t.is(s.connections, 0);
+});
+
+test('destroy closes every connection, as an agent does; later requests open new ones', async (t) => {
+  const s = await server((_request, response) => setTimeout(() => response.end('{}'), 100));
+  t.teardown(() => s.close());
+  const pool = new Http1Pool({ endpoint: s.endpoint, maxSockets: 1 });
+  t.teardown(() => pool.destroy());
+  const inFlight = pool.request(request('{}'));
+  const waiting = pool.request(request('{}'));
+  await sleep(20);
+  pool.destroy();
+  await t.throwsAsync(inFlight, { code: 'ECONNRESET', message: 'socket hang up' });
+  // The request that waited gets the connection that replaces it.
+  t.is((await waiting).status, 200);
+  t.is((await pool.request(request('{}'))).status, 200);
+  t.is(s.connections, 2);
+});
