@@ -325,18 +325,25 @@ export class DynamoDbStore implements CredentialStore {
     return latest;
   }
 
+  /** A consistent Query of `name`'s versions, projected to the key (name and version) alone. */
+  #refsQuery(name: string) {
+    return {
+      TableName: this.#table,
+      KeyConditionExpression: '#n = :name',
+      ExpressionAttributeNames: { '#n': 'name', '#v': 'version' },
+      ExpressionAttributeValues: { ':name': { S: name } },
+      ProjectionExpression: '#n, #v',
+      ConsistentRead: true,
+    };
+  }
+
   /** As credstash reads "latest" (Query, newest first, one item), projected to the key alone. */
   async #latestVersion(name: string): Promise<string | undefined> {
     return this.#call('Query', async () => {
       const output = await this.#api.query({
-        TableName: this.#table,
-        KeyConditionExpression: '#n = :name',
-        ExpressionAttributeNames: { '#n': 'name', '#v': 'version' },
-        ExpressionAttributeValues: { ':name': { S: name } },
-        ProjectionExpression: '#n, #v',
+        ...this.#refsQuery(name),
         ScanIndexForward: false,
         Limit: 1,
-        ConsistentRead: true,
       });
       const items = itemsOf(output);
       if (items.length === 0) return undefined;
@@ -351,12 +358,7 @@ export class DynamoDbStore implements CredentialStore {
     const refs: CredentialRef[] = [];
     await this.#paginate('Query', async (start) => {
       const output = await this.#api.query({
-        TableName: this.#table,
-        KeyConditionExpression: '#n = :name',
-        ExpressionAttributeNames: { '#n': 'name', '#v': 'version' },
-        ExpressionAttributeValues: { ':name': { S: name } },
-        ProjectionExpression: '#n, #v',
-        ConsistentRead: true,
+        ...this.#refsQuery(name),
         ...(this.#pageLimit === undefined ? {} : { Limit: this.#pageLimit }),
         ...(start === undefined ? {} : { ExclusiveStartKey: start }),
       });
