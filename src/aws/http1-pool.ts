@@ -49,7 +49,6 @@ interface Waiter {
 
 interface Connection {
   readonly socket: Socket | TLSSocket;
-  connecting: boolean;
   exchange: Exchange | undefined;
 }
 
@@ -128,7 +127,8 @@ export class Http1Pool {
         clearTimeout(timer);
         connection.exchange = undefined;
         if (reuse) this.#release(connection);
-        else this.#discard(connection);
+        // Its close makes room for the next request that waits.
+        else connection.socket.destroy();
         if (error === undefined) resolve(answer!);
         else reject(error);
       };
@@ -209,7 +209,7 @@ export class Http1Pool {
       this.#open -= 1;
       throw error;
     }
-    const connection: Connection = { socket, connecting: true, exchange: undefined };
+    const connection: Connection = { socket, exchange: undefined };
     this.#connections.add(connection);
     const connected = this.#tls === undefined ? 'connect' : 'secureConnect';
     const timer = setTimeout(() => {
@@ -219,10 +219,7 @@ export class Http1Pool {
         ),
       );
     }, connectTimeoutMs);
-    socket.once(connected, () => {
-      connection.connecting = false;
-      clearTimeout(timer);
-    });
+    socket.once(connected, () => clearTimeout(timer));
     let failure: Error | undefined;
     socket.on('data', (chunk: Buffer) => {
       if (connection.exchange !== undefined) connection.exchange.onData(chunk);
@@ -259,11 +256,6 @@ export class Http1Pool {
     // An idle connection does not keep the process alive.
     connection.socket.unref();
     this.#idle.push(connection);
-  }
-
-  #discard(connection: Connection): void {
-    // Its close makes room for the next request that waits.
-    connection.socket.destroy();
   }
 
   /** Open a connection for the next request that waits, if there is room. */

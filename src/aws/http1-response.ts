@@ -43,6 +43,14 @@ function malformed(problem: string): MalformedResponseError {
   return new MalformedResponseError(`not valid HTTP/1.1: ${problem}`);
 }
 
+/** A header's comma-separated elements, over every time it was sent, trimmed. */
+function listOf(value: string | readonly string[]): string[] {
+  return (typeof value === 'string' ? [value] : value)
+    .join(',')
+    .split(',')
+    .map((part) => part.trim());
+}
+
 /** The connection closed: ECONNRESET, as Node reports it, so that the attempt is retried. */
 export function connectionClosedError(message: string, cutShort: boolean): Error {
   const error: NodeJS.ErrnoException = new Error(message);
@@ -162,25 +170,14 @@ export class Http1ResponseParser {
     if (this.#status === 204 || this.#status === 304) return { kind: 'length', left: 0 };
     const coding = headers['transfer-encoding'];
     if (coding !== undefined) {
-      const codings = [coding]
-        .flat()
-        .join(',')
-        .split(',')
-        .map((part) => part.trim().toLowerCase())
-        .filter((part) => part !== '');
-      if (codings.at(-1) !== 'chunked' || codings.length !== 1)
+      const codings = listOf(coding).filter((part) => part !== '');
+      if (codings.length !== 1 || codings[0]!.toLowerCase() !== 'chunked')
         throw malformed('a transfer coding other than chunked');
       return { kind: 'chunked', step: 'size', left: 0 };
     }
     const length = headers['content-length'];
     if (length !== undefined) {
-      const values = new Set(
-        [length]
-          .flat()
-          .join(',')
-          .split(',')
-          .map((part) => part.trim()),
-      );
+      const values = new Set(listOf(length));
       const [only] = values;
       if (values.size !== 1 || !/^\d{1,16}$/.test(only!))
         throw malformed('the Content-Length is not one number');
@@ -269,12 +266,7 @@ export class Http1ResponseParser {
   }
 
   #finish(framed: boolean): void {
-    const connection = [this.#headers.connection ?? []]
-      .flat()
-      .join(',')
-      .toLowerCase()
-      .split(',')
-      .map((token) => token.trim());
+    const connection = listOf(this.#headers.connection ?? []).map((token) => token.toLowerCase());
     this.#response = {
       status: this.#status,
       headers: this.#headers,
