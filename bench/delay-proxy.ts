@@ -4,6 +4,7 @@ import {
   request as httpRequest,
   type IncomingMessage,
   type RequestListener,
+  type ServerResponse,
 } from 'node:http';
 import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
@@ -24,10 +25,45 @@ export interface DelayProxy {
   close(): Promise<void>;
 }
 
-async function readBody(stream: IncomingMessage): Promise<Buffer> {
+export async function readBody(stream: IncomingMessage): Promise<Buffer> {
   const chunks: Buffer[] = [];
   for await (const chunk of stream) chunks.push(chunk as Buffer);
   return Buffer.concat(chunks);
+}
+
+/**
+ * Send a request whose `body` was read on to `upstream` (plain HTTP) and pipe its answer back to
+ * `outgoing`; settles when the answer has been passed on. For the bench's proxies.
+ */
+export function forward(
+  upstream: URL,
+  agent: Agent,
+  incoming: IncomingMessage,
+  body: Buffer,
+  outgoing: ServerResponse,
+): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const forwarded = httpRequest(
+      {
+        agent,
+        hostname: upstream.hostname,
+        port: upstream.port,
+        method: incoming.method,
+        path: incoming.url,
+        headers: { ...incoming.headers, host: upstream.host },
+        timeout: 30_000,
+      },
+      (response) => {
+        outgoing.writeHead(response.statusCode ?? 502, response.headers);
+        response.pipe(outgoing);
+        response.on('end', resolve);
+        response.on('error', reject);
+      },
+    );
+    forwarded.on('timeout', () => forwarded.destroy(new Error('upstream timeout')));
+    forwarded.on('error', reject);
+    forwarded.end(body);
+  });
 }
 
 /**
@@ -56,28 +92,7 @@ export async function startDelayProxy(
       try {
         const body = await readBody(incoming);
         if (delayMs > 0) await sleep(delayMs);
-        await new Promise<void>((resolve, reject) => {
-          const forwarded = httpRequest(
-            {
-              agent,
-              hostname: upstream.hostname,
-              port: upstream.port,
-              method: incoming.method,
-              path: incoming.url,
-              headers: { ...incoming.headers, host: upstream.host },
-              timeout: 30_000,
-            },
-            (response) => {
-              outgoing.writeHead(response.statusCode ?? 502, response.headers);
-              response.pipe(outgoing);
-              response.on('end', resolve);
-              response.on('error', reject);
-            },
-          );
-          forwarded.on('timeout', () => forwarded.destroy(new Error('upstream timeout')));
-          forwarded.on('error', reject);
-          forwarded.end(body);
-        });
+        await forward(upstream, agent, incoming, body, outgoing);
       } catch {
         outgoing.destroy();
       } finally {

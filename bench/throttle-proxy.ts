@@ -1,6 +1,7 @@
-import { Agent, createServer, request as httpRequest, type IncomingMessage } from 'node:http';
+import { Agent, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { crc32 } from 'node:zlib';
+import { forward, readBody } from './delay-proxy.js';
 
 /**
  * An HTTP proxy on 127.0.0.1 in front of a DynamoDB endpoint that admits requests as a token
@@ -15,12 +16,6 @@ export interface ThrottleProxy {
   /** Counters to zero and the bucket full again. */
   reset(): void;
   close(): Promise<void>;
-}
-
-async function readBody(stream: IncomingMessage): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of stream) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks);
 }
 
 const THROTTLED = Buffer.from(
@@ -65,26 +60,7 @@ export async function startThrottleProxy(
           outgoing.end(THROTTLED);
           return;
         }
-        await new Promise<void>((resolve, reject) => {
-          const forwarded = httpRequest(
-            {
-              agent,
-              hostname: upstream.hostname,
-              port: upstream.port,
-              method: incoming.method,
-              path: incoming.url,
-              headers: { ...incoming.headers, host: upstream.host },
-            },
-            (response) => {
-              outgoing.writeHead(response.statusCode ?? 502, response.headers);
-              response.pipe(outgoing);
-              response.on('end', resolve);
-              response.on('error', reject);
-            },
-          );
-          forwarded.on('error', reject);
-          forwarded.end(body);
-        });
+        await forward(upstream, agent, incoming, body, outgoing);
       } catch {
         outgoing.destroy();
       }
