@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import test from 'ava';
+import test, { type ExecutionContext } from 'ava';
 import { BIN } from '../support/cli.js';
 import { createWorld } from '../support/launcher.js';
 
@@ -67,7 +67,15 @@ fs.openSync = function (path, ...rest) {
 process.on('exit', () => fs.writeFileSync(process.env.OPENED_OUT, opened.join('\\n')));
 `;
 
-test('the audit log code is loaded only when an audit log is asked for, and loads none of the avoided builtins', async (t) => {
+/**
+ * A launch without `flags` opens no chunk matching `chunk`; one with them opens exactly one, and
+ * loads none of the avoided builtins.
+ */
+async function loadedOnlyWith(
+  t: ExecutionContext,
+  chunk: RegExp,
+  flags: (dir: string) => string[],
+): Promise<void> {
   const world = await createWorld();
   try {
     await world.put('one', 'value-1', '1');
@@ -77,10 +85,10 @@ test('the audit log code is loaded only when an audit log is asked for, and load
     writeFileSync(opened, OPENED_PRELOAD);
     writeFileSync(modules, PRELOAD);
     const out = join(world.dir, 'out.txt');
-    const run = (preload: string, audit: string[]) => {
+    const run = (preload: string, extra: string[]) => {
       const result = spawnSync(
         process.execPath,
-        ['-r', preload, BIN, ...audit, '-m', manifest, '--', 'true'],
+        ['-r', preload, BIN, ...extra, '-m', manifest, '--', 'true'],
         {
           cwd: world.cwd,
           env: { ...world.env, OPENED_OUT: out, MODULE_LIST_OUT: out },
@@ -90,49 +98,20 @@ test('the audit log code is loaded only when an audit log is asked for, and load
       t.is(result.status, 0, result.stderr);
       return readFileSync(out, 'utf8').split('\n');
     };
-    const auditChunks = (files: string[]) =>
-      files.filter((file) => /audit-recorder-\w+\.cjs$/.test(file));
-    t.deepEqual(auditChunks(run(opened, [])), []);
-    const audited = run(opened, ['--audit-log', join(world.dir, 'audit.log')]);
-    t.is(auditChunks(audited).length, 1, audited.join(' '));
-    const loaded = run(modules, ['--audit-log', join(world.dir, 'audit.log')]);
-    for (const name of AVOIDED) t.false(loaded.includes(name), `${name} with --audit-log`);
+    const chunks = (files: string[]) => files.filter((file) => chunk.test(file));
+    const asked = flags(world.dir);
+    t.deepEqual(chunks(run(opened, [])), []);
+    const withFlags = run(opened, asked);
+    t.is(chunks(withFlags).length, 1, withFlags.join(' '));
+    const loaded = run(modules, asked);
+    for (const name of AVOIDED) t.false(loaded.includes(name), `${name} with ${asked[0]}`);
   } finally {
     world.cleanup();
   }
-});
+}
 
-test('the watch code is loaded only with --watch, and loads none of the avoided builtins', async (t) => {
-  const world = await createWorld();
-  try {
-    await world.put('one', 'value-1', '1');
-    const manifest = world.manifest('credexec.env', 'ONE=one\n');
-    const opened = join(world.dir, 'opened.cjs');
-    const modules = join(world.dir, 'module-list.cjs');
-    writeFileSync(opened, OPENED_PRELOAD);
-    writeFileSync(modules, PRELOAD);
-    const out = join(world.dir, 'out.txt');
-    const run = (preload: string, watch: string[]) => {
-      const result = spawnSync(
-        process.execPath,
-        ['-r', preload, BIN, ...watch, '-m', manifest, '--', 'true'],
-        {
-          cwd: world.cwd,
-          env: { ...world.env, OPENED_OUT: out, MODULE_LIST_OUT: out },
-          encoding: 'utf8',
-        },
-      );
-      t.is(result.status, 0, result.stderr);
-      return readFileSync(out, 'utf8').split('\n');
-    };
-    const watchChunks = (files: string[]) =>
-      files.filter((file) => /watch-supervisor-\w+\.cjs$/.test(file));
-    t.deepEqual(watchChunks(run(opened, [])), []);
-    const watched = run(opened, ['--watch']);
-    t.is(watchChunks(watched).length, 1, watched.join(' '));
-    const loaded = run(modules, ['--watch']);
-    for (const name of AVOIDED) t.false(loaded.includes(name), `${name} with --watch`);
-  } finally {
-    world.cleanup();
-  }
-});
+test('the audit log code is loaded only when an audit log is asked for, and loads none of the avoided builtins', (t) =>
+  loadedOnlyWith(t, /audit-recorder-\w+\.cjs$/, (dir) => ['--audit-log', join(dir, 'audit.log')]));
+
+test('the watch code is loaded only with --watch, and loads none of the avoided builtins', (t) =>
+  loadedOnlyWith(t, /watch-supervisor-\w+\.cjs$/, () => ['--watch']));
