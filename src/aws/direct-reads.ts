@@ -96,11 +96,17 @@ export function decryptOutputFromWire(wire: Record<string, unknown>): {
   };
 }
 
+export interface DirectTransport extends DirectReads {
+  /** Open up to `count` connections to the service now, for requests about to come. */
+  preconnect(service: 'dynamodb' | 'kms', count: number): void;
+  destroy(): void;
+}
+
 export function createDirectReads(
   plan: DirectReadPlan,
   config: AwsClientConfig,
   credentials: () => Promise<AwsCredentials>,
-): DirectReads & { destroy(): void } {
+): DirectTransport {
   const common = {
     credentials,
     connectTimeoutMs: config.connectTimeoutMs,
@@ -133,6 +139,9 @@ export function createDirectReads(
     },
     async decrypt(input) {
       return decryptOutputFromWire(await kms.call('Decrypt', input));
+    },
+    preconnect(service, count) {
+      (service === 'dynamodb' ? dynamodb : kms).preconnect(count);
     },
     destroy() {
       dynamodb.destroy();

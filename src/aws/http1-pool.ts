@@ -98,6 +98,23 @@ export class Http1Pool {
   }
 
   /**
+   * Open connections for requests about to come, up to `count` in all (and `maxSockets`), and keep
+   * them idle: a request takes one whether it is still connecting or not, and its bytes leave as
+   * soon as the connection is up. Opening them while other work waits (the first round trip of a
+   * resolution) takes the connect and TLS handshake off the requests' path. Failures surface as
+   * they would for a connection opened for a request: the request that takes it fails the same way,
+   * and one that fails while idle is dropped.
+   */
+  async preconnect(count: number, connectTimeoutMs: number): Promise<void> {
+    const tls = this.#tls === undefined ? undefined : await this.#tls;
+    const wanted = Math.min(count, this.#options.maxSockets) - this.#open;
+    for (let opened = 0; opened < wanted; opened++) {
+      this.#open += 1;
+      this.#release(this.#newConnection(tls, connectTimeoutMs));
+    }
+  }
+
+  /**
    * Close every connection, as Node's `Agent#destroy` does: requests in flight fail (`socket hang
    * up`), and the pool opens new connections for later requests (the launcher closes its
    * connections once the command runs; `--watch` polls later).
@@ -183,13 +200,25 @@ export class Http1Pool {
   }
 
   async #connect(connectTimeoutMs: number): Promise<Connection> {
+    // Counted before node:tls is awaited, so that requests arriving meanwhile see it.
     this.#open += 1;
+    let tls: typeof import('node:tls') | undefined;
+    try {
+      tls = await this.#tls;
+    } catch (error: unknown) {
+      this.#open -= 1;
+      throw error;
+    }
+    return this.#newConnection(tls, connectTimeoutMs);
+  }
+
+  /** A connection already counted in `#open`; its socket connects in the background. */
+  #newConnection(tls: typeof import('node:tls') | undefined, connectTimeoutMs: number): Connection {
     let socket: Socket | TLSSocket;
     try {
-      if (this.#tls === undefined) {
+      if (tls === undefined) {
         socket = connectTcp({ host: this.#hostname, port: this.#port, noDelay: true });
       } else {
-        const tls = await this.#tls;
         const options: ConnectionOptions = {
           host: this.#hostname,
           port: this.#port,
@@ -211,7 +240,7 @@ export class Http1Pool {
     }
     const connection: Connection = { socket, exchange: undefined };
     this.#connections.add(connection);
-    const connected = this.#tls === undefined ? 'connect' : 'secureConnect';
+    const connected = tls === undefined ? 'connect' : 'secureConnect';
     const timer = setTimeout(() => {
       socket.destroy(
         timeoutError(

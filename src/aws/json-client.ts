@@ -203,6 +203,14 @@ export class AwsJsonClient {
     }
   }
 
+  /**
+   * Open up to `count` connections now for requests about to come (see Http1Pool#preconnect).
+   * Never fails: a connection that cannot be opened fails the request that would have used it.
+   */
+  preconnect(count: number): void {
+    this.#pool.preconnect(count, this.#options.connectTimeoutMs).catch(() => {});
+  }
+
   destroy(): void {
     this.#pool.destroy();
   }

@@ -6,13 +6,13 @@ import {
   type AwsClientConfig,
   type DirectReadPlan,
 } from '../aws/config.js';
-import { createDirectReads, type DirectReads } from '../aws/direct-reads.js';
+import { createDirectReads, type DirectTransport } from '../aws/direct-reads.js';
 import { profileKeys } from '../aws/shared-config.js';
 import type { AwsCredentials } from '../aws/sigv4.js';
 import { UsageError } from '../errors.js';
 import { AwsKmsKeyService, type KmsApi } from '../keys/aws-kms.js';
-import { DynamoDbStore, type DynamoDbApi } from '../stores/dynamodb.js';
-import type { Backend, BackendSettings } from './backend.js';
+import { BATCH_GET_LIMIT, DynamoDbStore, type DynamoDbApi } from '../stores/dynamodb.js';
+import type { Backend, BackendSettings, ExpectedReads } from './backend.js';
 import type { Environment } from './settings.js';
 
 export {
@@ -43,7 +43,7 @@ async function loadSdk(): Promise<SdkClients> {
 }
 
 // One direct transport per configuration, like the SDK clients, sharing keep-alive connections.
-const directCache = new Map<string, DirectReads & { destroy(): void }>();
+const directCache = new Map<string, DirectTransport>();
 
 /** Close every AWS connection this process opened (idle keep-alive sockets included). */
 export function closeAwsClients(): void {
@@ -110,7 +110,7 @@ function lazySdkApis(config: AwsClientConfig) {
     }));
 }
 
-function directFor(config: AwsClientConfig, plan: DirectReadPlan): DirectReads {
+function directFor(config: AwsClientConfig, plan: DirectReadPlan): DirectTransport {
   const key = cacheKey(config);
   let direct = directCache.get(key);
   if (direct === undefined) {
@@ -118,6 +118,26 @@ function directFor(config: AwsClientConfig, plan: DirectReadPlan): DirectReads {
     directCache.set(key, direct);
   }
   return direct;
+}
+
+/**
+ * Connections for a resolution's reads, opened ahead of them: DynamoDB's now, and KMS's once the
+ * DynamoDB requests are on their way, so that its connects and TLS handshakes overlap their round
+ * trip instead of following it. A fresh process otherwise opens each connection only when its first
+ * request is ready, and Node sends nothing until every request of the burst has been prepared.
+ */
+function warmUpFor(direct: DirectTransport): (expected: ExpectedReads) => Promise<void> {
+  return (expected) => {
+    direct.preconnect('dynamodb', expected.latest + Math.ceil(expected.pinned / BATCH_GET_LIMIT));
+    return new Promise((resolve) => {
+      // One turn of the event loop: the connections are up (or on their way). The caller sends
+      // its requests as soon as this resolves, before the next turn opens KMS's connections.
+      setImmediate(() => {
+        setImmediate(() => direct.preconnect('kms', expected.decrypts));
+        resolve();
+      });
+    });
+  };
 }
 
 export async function openAwsBackend(
@@ -130,6 +150,7 @@ export async function openAwsBackend(
   let kms: KmsApi;
   let region: string;
   let kmsRegion: string;
+  let warmUp: Backend['warmUp'];
   if ('reason' in plan) {
     const sdk = await loadSdk();
     const clients = sdk.clientsFor(config);
@@ -142,6 +163,7 @@ export async function openAwsBackend(
     kms = sdk.kmsApiOf(clients.kms);
   } else {
     const direct = directFor(config, plan);
+    warmUp = warmUpFor(direct);
     const sdkApis = lazySdkApis(config);
     region = plan.dynamodb.region;
     kmsRegion = plan.kms.region;
@@ -171,6 +193,7 @@ export async function openAwsBackend(
     store,
     keys: new AwsKmsKeyService(kms, kmsRegion),
     setup: (options) => store.setup(options),
+    ...(warmUp === undefined ? {} : { warmUp }),
     // The launcher calls this as soon as it has started the command, so that a resident credexec does
     // not hold dozens of idle keep-alive connections to DynamoDB and KMS for the child's life.
     close: () => release(config),

@@ -38,6 +38,19 @@ export interface BackendSettings {
   readonly localDir: string;
 }
 
+/**
+ * What a resolution is about to read, so that a backend can get ready for it (open connections)
+ * while the first answers are awaited. Counts are at most what will be in flight at once.
+ */
+export interface ExpectedReads {
+  /** Latest-version lookups (`getLatest`), one per credential. */
+  readonly latest: number;
+  /** Pinned versions, read together through `getMany`. */
+  readonly pinned: number;
+  /** Decrypts by the key service. */
+  readonly decrypts: number;
+}
+
 /** A store and the key service that wraps its data keys. */
 export interface Backend {
   readonly name: BackendName;
@@ -46,6 +59,12 @@ export interface Backend {
   readonly keys: KeyService;
   /** Create what the backend needs (idempotent). */
   setup(options: StoreSetupOptions): Promise<StoreSetupResult>;
+  /**
+   * Get ready for the reads a resolution is about to make. Resolves once the store's requests may
+   * be sent; what the key service needs is readied after them, while their answers are awaited.
+   * Never rejects: what cannot be readied fails the read that needs it, as it would have anyway.
+   */
+  warmUp?(expected: ExpectedReads): Promise<void>;
   /**
    * Let go of what the backend holds between calls: the aws backend's keep-alive sockets, the
    * local backend's cached master key (zeroed). Idempotent. The aws backend must not be used

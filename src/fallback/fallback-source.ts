@@ -1,5 +1,6 @@
 import { FallbackError, NotFoundError, messageOf } from '../errors.js';
 import type { KeyService } from '../keys/key-service.js';
+import type { ExpectedReads } from '../backends/backend.js';
 import type { Resolution, ResolveSource } from '../resolve/resolve-entries.js';
 import { refKey } from '../stores/credential-store.js';
 import type { CredentialItem, CredentialRef } from '../stores/item.js';
@@ -95,6 +96,10 @@ class FallbackSource implements ResolveSource {
       getMany: (refs) => this.#getMany(refs),
       getLatest: (name) => this.#getLatest(name),
     };
+  }
+
+  warmUp(expected: ExpectedReads): Promise<void> {
+    return this.#inner.warmUp?.(expected) ?? Promise.resolve();
   }
 
   close(): void {

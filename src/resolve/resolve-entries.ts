@@ -6,6 +6,7 @@ import {
   type CredentialReference,
   type ManifestEntry,
 } from '../manifest/manifest-entry.js';
+import type { ExpectedReads } from '../backends/backend.js';
 import type { CredentialStore } from '../stores/credential-store.js';
 import { refKey } from '../stores/credential-store.js';
 import type { CredentialItem, CredentialRef } from '../stores/item.js';
@@ -20,6 +21,8 @@ export const DEFAULT_LOOKUP_CONCURRENCY = 64;
 export interface ResolveSource {
   readonly store: Pick<CredentialStore, 'description' | 'getMany' | 'getLatest'>;
   readonly keys: KeyService;
+  /** Told what a batch is about to read before it starts (see Backend#warmUp). */
+  warmUp?(expected: ExpectedReads): Promise<void>;
   /** Called by the launcher once resolution is over, right after the command starts. */
   close?(): void;
   /**
@@ -191,11 +194,20 @@ export async function resolveEntries(
   const unique = new Map<string, Wanted>();
   for (const { key, wanted } of reads) if (!unique.has(key)) unique.set(key, wanted);
   const refs = [...unique.values()];
+  const pinned = refs.filter((ref) => ref.version !== undefined);
+  const latest = refs.filter((ref) => ref.version === undefined);
+  if (source.warmUp !== undefined && refs.length > 0) {
+    await source.warmUp({
+      latest: Math.min(
+        new Set(latest.map((ref) => ref.credential)).size,
+        options.lookupConcurrency ?? DEFAULT_LOOKUP_CONCURRENCY,
+      ),
+      pinned: new Set(pinned.map((ref) => `${ref.credential}\u0000${ref.version!}`)).size,
+      decrypts: Math.min(refs.length, options.concurrency ?? DEFAULT_CONCURRENCY),
+    });
+  }
   const resolver = new BatchResolver(source, options);
-  const work = new Map([
-    ...resolver.pinned(refs.filter((ref) => ref.version !== undefined)),
-    ...resolver.latest(refs.filter((ref) => ref.version === undefined)),
-  ]);
+  const work = new Map([...resolver.pinned(pinned), ...resolver.latest(latest)]);
   const keys = [...work.keys()];
   const outcomes = await Promise.allSettled(keys.map((key) => work.get(key)!));
   const byKey = new Map(keys.map((key, index) => [key, outcomes[index]!]));

@@ -1,6 +1,9 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import test from 'ava';
 import { Http1Pool } from '../../src/aws/http1-pool.js';
 
@@ -127,4 +130,59 @@ test('destroy closes every connection, as an agent does; later requests open new
   t.is((await waiting).status, 200);
   t.is((await pool.request(request('{}'))).status, 200);
   t.is(s.connections, 2);
+});
+
+test('preconnect opens connections ahead, up to the count and maxSockets, and requests use them', async (t) => {
+  const s = await server((_request, response) => setTimeout(() => response.end('{}'), 20));
+  t.teardown(() => s.close());
+  const capped = new Http1Pool({ endpoint: s.endpoint, maxSockets: 3 });
+  t.teardown(() => capped.destroy());
+  await capped.preconnect(5, 2_000);
+  // Still connecting: a request takes one as it is, and its bytes leave once it is up.
+  const answers = await Promise.all(Array.from({ length: 6 }, () => capped.request(request('{}'))));
+  t.true(answers.every((answer) => answer.status === 200));
+  t.is(s.connections, 3);
+  await capped.preconnect(2, 2_000); // already open: nothing more
+  t.is((await capped.request(request('{}'))).status, 200);
+  t.is(s.connections, 3);
+
+  const open = new Http1Pool({ endpoint: s.endpoint, maxSockets: Infinity });
+  t.teardown(() => open.destroy());
+  await open.preconnect(4, 2_000);
+  await sleep(50);
+  t.is(s.connections, 7);
+  await Promise.all(Array.from({ length: 4 }, () => open.request(request('{}'))));
+  t.is(s.connections, 7, 'the four requests went over the four connections opened ahead');
+});
+
+test('a preconnected connection that cannot connect fails its request as a fresh one would', async (t) => {
+  const s = await server();
+  const { endpoint } = s;
+  await s.close(); // nothing listens there any more
+  const pool = new Http1Pool({ endpoint, maxSockets: 4 });
+  t.teardown(() => pool.destroy());
+  await pool.preconnect(2, 2_000);
+  // Taken while still connecting…
+  await t.throwsAsync(pool.request(request('{}')), { code: 'ECONNREFUSED' });
+  // …or after it failed while idle (dropped; the request opens its own).
+  await sleep(50);
+  await t.throwsAsync(pool.request(request('{}')), { code: 'ECONNREFUSED' });
+});
+
+test('connections opened ahead and left idle do not keep the process alive', async (t) => {
+  const s = await server();
+  t.teardown(() => s.close());
+  const pool = fileURLToPath(new URL('../../src/aws/http1-pool.ts', import.meta.url));
+  const script = `
+    const { Http1Pool } = await import(${JSON.stringify(pool)});
+    await new Http1Pool({ endpoint: new URL(${JSON.stringify(s.endpoint.href)}), maxSockets: 4 })
+      .preconnect(3, 10_000);
+    setTimeout(() => console.log('done'), 100);`;
+  const { stdout } = await promisify(execFile)(
+    process.execPath,
+    ['--import=tsx', '--input-type=module', '-e', script],
+    { timeout: 8_000 },
+  );
+  t.is(stdout.trim(), 'done');
+  t.is(s.connections, 3);
 });

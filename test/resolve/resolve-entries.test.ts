@@ -225,3 +225,44 @@ test('a source told how resolution ended gets every entry once, in manifest orde
     ],
   );
 });
+
+test('a source is told once, before its first read, what the batch will read at most at once', async (t) => {
+  const backend = new FakeBackend();
+  const told: { expected: unknown; readsBefore: number }[] = [];
+  const source = Object.assign(Object.create(backend) as FakeBackend, {
+    warmUp: async (expected: unknown) => {
+      told.push({
+        expected,
+        readsBefore: backend.calls.getLatest.length + backend.calls.getMany.length,
+      });
+    },
+  });
+  const entries = Array.from({ length: 30 }, (_, i) => {
+    backend.add(`secret-${i}`, '1', `v-${i}`);
+    return entry(`VAR_${i}`, `secret-${i}`);
+  });
+  // The same credential under another context is decrypted apart (and fails here: it was sealed
+  // without one) but looked up once; a repeated reference is read once; two pinned references
+  // name one version.
+  entries.push(entry('AGAIN', 'secret-0'));
+  entries.push(entry('OTHER_CONTEXT', 'secret-0', { context: { app: 'x' } }));
+  entries.push(
+    entry('PINNED', 'secret-1', { version: '1' }),
+    entry('PINNED_TOO', 'secret-1', { version: '1' }),
+  );
+  const results = await resolveEntries(source, entries, { concurrency: 16, lookupConcurrency: 8 });
+  t.deepEqual(
+    results.filter((result) => result.status !== 'resolved').map((result) => result.entry.variable),
+    ['OTHER_CONTEXT'],
+  );
+  t.deepEqual(told, [{ expected: { latest: 8, pinned: 1, decrypts: 16 }, readsBefore: 0 }]);
+
+  told.length = 0;
+  backend.calls.getLatest.length = 0;
+  backend.calls.getMany.length = 0;
+  await resolveEntries(source, entries.slice(0, 3));
+  t.deepEqual(told, [{ expected: { latest: 3, pinned: 0, decrypts: 3 }, readsBefore: 0 }]);
+  told.length = 0;
+  await resolveEntries(source, []);
+  t.deepEqual(told, [], 'nothing to read: nothing to get ready for');
+});
