@@ -28,6 +28,8 @@ export interface RequestCounts {
   /** Connections (TLS handshakes on the tls path) opened to the delay proxies; not on direct. */
   readonly connectionsDynamodb?: number;
   readonly connectionsKms?: number;
+  /** Requests the proxies answered from their recording (servers started with `replay`). */
+  readonly replayed?: number;
 }
 
 // A self-signed certificate for 127.0.0.1 (test-only), for the tls path.
@@ -76,13 +78,17 @@ export interface AwsServers extends ServersInfo {
   close(): Promise<void>;
 }
 
-/** Start dynalite, the test KMS and the delay proxies (plain and TLS) in this process. */
-export async function startAwsServers(delayMs: number): Promise<AwsServers> {
+/**
+ * Start dynalite, the test KMS and the delay proxies (plain and TLS) in this process. With
+ * `replay`, the proxies answer requests they have seen before from a recording (see DelayProxy):
+ * the delayed paths then cost the servers nothing after the first run.
+ */
+export async function startAwsServers(delayMs: number, replay = false): Promise<AwsServers> {
   const fx = await startAwsFixture();
   const proxies: DelayProxy[] = [];
   try {
     const start = async (target: string, tls?: { key: Buffer; cert: Buffer }) => {
-      const proxy = await startDelayProxy(target, delayMs, tls);
+      const proxy = await startDelayProxy(target, delayMs, tls, undefined, replay);
       proxies.push(proxy);
       return proxy;
     };
@@ -127,20 +133,29 @@ export async function startAwsServers(delayMs: number): Promise<AwsServers> {
       resetCounters,
       counts(path) {
         const proxy = first(path);
+        if (proxy === undefined) {
+          return {
+            query: fx.dynamodb.count('Query'),
+            batchGetItem: fx.dynamodb.count('BatchGetItem'),
+            dynamodbTotal: fx.dynamodb.count(),
+            decrypt: fx.kms.count('Decrypt'),
+            kmsTotal: fx.kms.count(),
+            peakDynamodb: fx.dynamodb.peakInFlight,
+            peakKms: fx.kms.peakInFlight,
+          };
+        }
+        // Counted where credexec's requests arrive: replayed ones never reach the servers.
         return {
-          query: fx.dynamodb.count('Query'),
-          batchGetItem: fx.dynamodb.count('BatchGetItem'),
-          dynamodbTotal: fx.dynamodb.count(),
-          decrypt: fx.kms.count('Decrypt'),
-          kmsTotal: fx.kms.count(),
-          peakDynamodb: proxy?.dynamodb.peakInFlight ?? fx.dynamodb.peakInFlight,
-          peakKms: proxy?.kms.peakInFlight ?? fx.kms.peakInFlight,
-          ...(proxy === undefined
-            ? {}
-            : {
-                connectionsDynamodb: proxy.dynamodb.connections,
-                connectionsKms: proxy.kms.connections,
-              }),
+          query: proxy.dynamodb.countOf('Query'),
+          batchGetItem: proxy.dynamodb.countOf('BatchGetItem'),
+          dynamodbTotal: proxy.dynamodb.count,
+          decrypt: proxy.kms.countOf('Decrypt'),
+          kmsTotal: proxy.kms.count,
+          peakDynamodb: proxy.dynamodb.peakInFlight,
+          peakKms: proxy.kms.peakInFlight,
+          connectionsDynamodb: proxy.dynamodb.connections,
+          connectionsKms: proxy.kms.connections,
+          ...(replay ? { replayed: proxy.dynamodb.replayed + proxy.kms.replayed } : {}),
         };
       },
       async close() {

@@ -14,12 +14,16 @@ import type { ServerReply, ServerRequest } from './server-process.js';
 
 /**
  * Where the bench runs the aws world relative to credexec.
+ * - `replayed`: as `pinned`, and the delay proxies answer each request they have seen before with
+ *   the servers' recorded answer (bench/delay-proxy.ts), so the servers' own compute, which on one
+ *   core queues a burst of 200 requests behind each other, is off the delayed paths.
  * - `pinned`: the servers in a process of their own on one core (`taskset`), the bench and
  *   everything it spawns (credexec, the baseline's SDK) on another, so neither waits for the other.
  * - `shared`: the servers in the bench's own process, all of it on whatever cores the kernel picks:
  *   on a 2-core machine credexec and the servers then take turns.
  */
-export type Isolation = 'pinned' | 'shared';
+export type Isolation = 'replayed' | 'pinned' | 'shared';
+export const ISOLATIONS: readonly Isolation[] = ['replayed', 'pinned', 'shared'];
 
 export interface Placement {
   /** The servers' process: the bench's own, or one of their own. */
@@ -54,11 +58,12 @@ export function availableIsolations(requested: readonly Isolation[]): {
   unavailable?: string;
 } {
   const plan = planPinning();
-  if (plan.ok || !requested.includes('pinned')) return { isolations: [...requested], plan };
+  const needPinning = requested.filter((isolation) => isolation !== 'shared');
+  if (plan.ok || needPinning.length === 0) return { isolations: [...requested], plan };
   return {
     isolations: ['shared'],
     plan,
-    unavailable: `servers not pinned: ${plan.reason}; measured with shared cores instead`,
+    unavailable: `servers not pinned (${needPinning.join(', ')} asked for): ${plan.reason}; measured with shared cores instead`,
   };
 }
 
@@ -66,7 +71,7 @@ export async function startAwsWorld(isolation: Isolation, delayMs: number): Prom
   if (isolation === 'shared') return inProcessWorld(await startAwsServers(delayMs));
   const plan = planPinning();
   if (!plan.ok) throw new Error(`cannot pin the servers: ${plan.reason}`);
-  return serverProcessWorld(plan, delayMs);
+  return serverProcessWorld(plan, delayMs, isolation);
 }
 
 function inProcessWorld(servers: AwsServers): AwsWorld {
@@ -93,6 +98,7 @@ const SERVER_SCRIPT = join(REPO_ROOT, 'bench', 'server-process.ts');
 async function serverProcessWorld(
   plan: Extract<PinPlan, { ok: true }>,
   delayMs: number,
+  isolation: Exclude<Isolation, 'shared'>,
 ): Promise<AwsWorld> {
   const child = spawn(
     'taskset',
@@ -104,6 +110,7 @@ async function serverProcessWorld(
       'tsx',
       SERVER_SCRIPT,
       String(delayMs),
+      ...(isolation === 'replayed' ? ['replay'] : []),
     ],
     { cwd: REPO_ROOT, stdio: ['ignore', 'inherit', 'inherit', 'ipc'], serialization: 'json' },
   );
@@ -118,7 +125,7 @@ async function serverProcessWorld(
   const original = allowedCpus() ?? '';
   pinProcess(process.pid, String(plan.credexecCpu));
   return {
-    isolation: 'pinned',
+    isolation,
     placement: {
       serversProcess: 'own',
       serversCpus: allowedCpus(child.pid!) ?? String(plan.serversCpu),

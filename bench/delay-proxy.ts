@@ -1,6 +1,7 @@
 import {
   Agent,
   createServer,
+  type IncomingHttpHeaders,
   request as httpRequest,
   type IncomingMessage,
   type RequestListener,
@@ -12,12 +13,25 @@ import { setTimeout as sleep } from 'node:timers/promises';
 
 /**
  * An HTTP proxy on 127.0.0.1 that holds every request for a fixed delay before forwarding it to
- * `target` (a simulated network round trip). It counts requests and the peak number in flight.
+ * `target` (a simulated network round trip). It counts requests (in all and per AWS operation) and
+ * the peak number in flight.
+ *
+ * With `replay`, a request it has forwarded before (same `X-Amz-Target` and body: a Query for one
+ * name, a Decrypt of one blob) is answered, after the delay, with the answer the server gave then,
+ * without reaching the server. AWS answers each client from a fleet, so its own work never queues
+ * behind another request's; a test server on one core does, and at 200 requests in a burst it
+ * becomes the bottleneck. Replaying keeps the delay and the proxy's own HTTP work and takes the
+ * server's compute off the path. Only 2xx answers are kept; the bench seeds its store once and
+ * changes nothing while it measures, so a replayed answer is what the server would answer again.
  */
 export interface DelayProxy {
   readonly endpoint: string;
   readonly delayMs: number;
   readonly count: number;
+  /** Requests of one operation (the part of `X-Amz-Target` after the dot: `Query`, `Decrypt`). */
+  countOf(operation: string): number;
+  /** Requests answered from the recording (`replay`). */
+  readonly replayed: number;
   readonly peakInFlight: number;
   /** Connections clients opened (TLS handshakes, when the proxy speaks TLS). */
   readonly connections: number;
@@ -31,6 +45,12 @@ export async function readBody(stream: IncomingMessage): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 
+export interface RecordedAnswer {
+  readonly status: number;
+  readonly headers: IncomingHttpHeaders;
+  readonly body: Buffer;
+}
+
 /**
  * Send a request whose `body` was read on to `upstream` (plain HTTP) and pipe its answer back to
  * `outgoing`; settles when the answer has been passed on. For the bench's proxies.
@@ -41,6 +61,8 @@ export function forward(
   incoming: IncomingMessage,
   body: Buffer,
   outgoing: ServerResponse,
+  /** Given the upstream's answer when it has been read whole (it is then sent in one piece). */
+  record?: (answer: RecordedAnswer) => void,
 ): Promise<void> {
   return new Promise<void>((resolve, reject) => {
     const forwarded = httpRequest(
@@ -54,10 +76,19 @@ export function forward(
         timeout: 30_000,
       },
       (response) => {
-        outgoing.writeHead(response.statusCode ?? 502, response.headers);
-        response.pipe(outgoing);
-        response.on('end', resolve);
+        const status = response.statusCode ?? 502;
         response.on('error', reject);
+        if (record === undefined) {
+          outgoing.writeHead(status, response.headers);
+          response.pipe(outgoing);
+          response.on('end', resolve);
+          return;
+        }
+        void readBody(response).then((body) => {
+          const answer = { status, headers: response.headers, body };
+          record(answer);
+          outgoing.writeHead(status, answer.headers).end(body, resolve);
+        }, reject);
       },
     );
     forwarded.on('timeout', () => forwarded.destroy(new Error('upstream timeout')));
@@ -76,9 +107,14 @@ export async function startDelayProxy(
   tls?: { readonly key: Buffer; readonly cert: Buffer },
   /** How long a client's idle connection is kept (Node's default: 5 s). */
   keepAliveTimeoutMs?: number,
+  /** Answer requests seen before from a recording (see DelayProxy). */
+  replay = false,
 ): Promise<DelayProxy> {
   const upstream = new URL(target);
   const agent = new Agent({ keepAlive: true, maxSockets: 1024 });
+  const recorded = new Map<string, RecordedAnswer>();
+  const operations = new Map<string, number>();
+  let replayed = 0;
   let count = 0;
   let inFlight = 0;
   let peakInFlight = 0;
@@ -89,10 +125,28 @@ export async function startDelayProxy(
       count += 1;
       inFlight += 1;
       peakInFlight = Math.max(peakInFlight, inFlight);
+      const target = String(incoming.headers['x-amz-target'] ?? '');
+      const operation = target.slice(target.lastIndexOf('.') + 1);
+      operations.set(operation, (operations.get(operation) ?? 0) + 1);
       try {
         const body = await readBody(incoming);
         if (delayMs > 0) await sleep(delayMs);
-        await forward(upstream, agent, incoming, body, outgoing);
+        if (!replay) {
+          await forward(upstream, agent, incoming, body, outgoing);
+          return;
+        }
+        const key = `${target}\n${body.toString('latin1')}`;
+        const answer = recorded.get(key);
+        if (answer !== undefined) {
+          replayed += 1;
+          await new Promise<void>((resolve) => {
+            outgoing.writeHead(answer.status, answer.headers).end(answer.body, resolve);
+          });
+          return;
+        }
+        await forward(upstream, agent, incoming, body, outgoing, (fresh) => {
+          if (fresh.status >= 200 && fresh.status < 300) recorded.set(key, fresh);
+        });
       } catch {
         outgoing.destroy();
       } finally {
@@ -113,6 +167,10 @@ export async function startDelayProxy(
     get count() {
       return count;
     },
+    countOf: (operation) => operations.get(operation) ?? 0,
+    get replayed() {
+      return replayed;
+    },
     get peakInFlight() {
       return peakInFlight;
     },
@@ -121,6 +179,8 @@ export async function startDelayProxy(
     },
     resetCounters() {
       count = 0;
+      replayed = 0;
+      operations.clear();
       connections = 0;
       peakInFlight = inFlight;
     },

@@ -1,6 +1,6 @@
 /**
  * credexec benchmark entry: `node --import tsx bench/run.ts [--quick] [--runs N] [--delay-ms D]
- * [--sizes 1,10,50,100] [--isolation pinned,shared] [--only startup,resolution,memory,redact,fallback,
+ * [--sizes 1,10,50,100] [--isolation replayed,pinned,shared] [--only startup,resolution,memory,redact,fallback,
  * exec,watch] [--fleet N] [--nodes PATH,…] [--profile] [--redact-mib M] [--out FILE]`.
  * Prints tables and the targets, and writes everything as JSON (default
  * bench/results/bench-<timestamp>.json). Needs a built dist/ (`npm run bench` builds first).
@@ -20,7 +20,7 @@ import {
   type ResolutionResult,
   type ResolutionRow,
 } from './resolution.js';
-import { availableIsolations, type Isolation } from './aws-world.js';
+import { availableIsolations, ISOLATIONS, type Isolation } from './aws-world.js';
 import { nodeRuntimes, singleBinary } from './runtimes.js';
 import { benchStartup, type RuntimeStartup, type StartupResult } from './startup.js';
 
@@ -103,11 +103,12 @@ function parseOptions(argv: readonly string[]) {
     .split(',')
     .map((text) => positiveInteger(text.trim(), '--sizes'));
   if (sizes.some((n) => n < 1)) throw new Error('--sizes: every size must be at least 1');
-  // Servers on a core of their own (pinned) and sharing cores with credexec: both in a full run.
-  const isolations = (values.isolation ?? (quick ? 'pinned' : 'pinned,shared'))
+  // Servers on a core of their own, answering from a recording (replayed) or computing every
+  // answer (pinned), and sharing cores with credexec: all three in a full run.
+  const isolations = (values.isolation ?? (quick ? 'pinned' : ISOLATIONS.join(',')))
     .split(',')
     .map((name) => {
-      if (name !== 'pinned' && name !== 'shared')
+      if (!ISOLATIONS.includes(name as Isolation))
         throw new Error(`--isolation: unknown isolation ${name}`);
       return name as Isolation;
     });
@@ -249,9 +250,14 @@ const pathLabel = (path: ResolutionRow['path'], delayMs: number) =>
 
 function placementOf(mode: ResolutionMode): string {
   const { placement } = mode;
-  return mode.isolation === 'pinned'
-    ? `servers pinned: test servers and proxies in their own process on CPU ${placement.serversCpus}; credexec, the baseline and the bench on CPU ${placement.credexecCpus}`
-    : `shared cores: test servers and proxies in the bench's own process, credexec beside them, all on CPUs ${placement.credexecCpus}`;
+  switch (mode.isolation) {
+    case 'replayed':
+      return `servers pinned, answers replayed: test servers and proxies in their own process on CPU ${placement.serversCpus}, the proxies answering requests seen before from the servers' recorded answers (after the delay); credexec, the baseline and the bench on CPU ${placement.credexecCpus}`;
+    case 'pinned':
+      return `servers pinned: test servers and proxies in their own process on CPU ${placement.serversCpus}; credexec, the baseline and the bench on CPU ${placement.credexecCpus}`;
+    case 'shared':
+      return `shared cores: test servers and proxies in the bench's own process, credexec beside them, all on CPUs ${placement.credexecCpus}`;
+  }
 }
 
 function printResolutionMode(mode: ResolutionMode): void {
@@ -301,6 +307,14 @@ function printResolutionMode(mode: ResolutionMode): void {
   if (mode.rows.some((row) => !row.credexec.countsStable)) {
     console.log('* request counts differed between runs (first run shown)');
   }
+  const replayed = mode.rows.filter((row) => row.credexec.counts.replayed !== undefined);
+  if (replayed.length > 0) {
+    const shown = replayed.map(
+      (row) =>
+        `${row.n} ${pathLabel(row.path, row.delayMs)}: ${row.credexec.counts.replayed}/${row.credexec.counts.dynamodbTotal + row.credexec.counts.kmsTotal}`,
+    );
+    console.log(`answers replayed by the proxies (first measured run): ${shown.join(', ')}`);
+  }
   for (const line of mode.cpuPerSecret) {
     const delayMs = mode.rows.find((row) => row.path === line.path)?.delayMs ?? 0;
     console.log(
@@ -315,7 +329,7 @@ function printResolution(result: ResolutionResult): void {
   );
   console.log(`baseline: ${result.baselineMethod}`);
   console.log(
-    'CPU: user + system time of the credexec process (mean over the runs; each run in 10 ms ticks) and of the test servers meanwhile (pinned: their process alone; shared: the whole bench process); a run whose CPU is close to its wall time is compute-bound, not waiting on round trips',
+    'CPU: user + system time of the credexec process (mean over the runs; each run in 10 ms ticks) and of the test servers meanwhile (replayed and pinned: their process alone; shared: the whole bench process); a run whose CPU is close to its wall time is compute-bound, not waiting on round trips',
   );
   if (result.pinnedUnavailable !== undefined) console.log(`note: ${result.pinnedUnavailable}`);
   for (const mode of result.modes) printResolutionMode(mode);
@@ -338,7 +352,7 @@ function printResolution(result: ResolutionResult): void {
 
 function printMemory(result: MemoryResult): void {
   console.log(
-    `\n## Resident memory of credexec while its child runs (${result.runs} runs, medians; child holds ${result.holdMs} ms; aws servers ${result.isolation === 'pinned' ? `pinned to CPU ${result.placement.serversCpus}, credexec on CPU ${result.placement.credexecCpus}` : 'in the bench process, sharing cores'})\n`,
+    `\n## Resident memory of credexec while its child runs (${result.runs} runs, medians; child holds ${result.holdMs} ms; aws servers ${result.isolation !== 'shared' ? `pinned to CPU ${result.placement.serversCpus}, credexec on CPU ${result.placement.credexecCpus}` : 'in the bench process, sharing cores'})\n`,
   );
   const kb = (value: number) => `${(value / 1024).toFixed(1)} MiB`;
   console.log(
@@ -583,7 +597,11 @@ function targetsOf(report: Omit<BenchReport, 'targets' | 'durationMs'>): Target[
   if (report.resolution !== undefined) {
     const { delayMs } = report.resolution;
     for (const mode of report.resolution.modes) {
-      const where = mode.isolation === 'pinned' ? 'servers pinned' : 'servers sharing cores';
+      const where = {
+        replayed: 'servers pinned, answers replayed',
+        pinned: 'servers pinned',
+        shared: 'servers sharing cores',
+      }[mode.isolation];
       const delayed = mode.rows.filter((row) => row.path === 'delayed');
       const largest = delayed.at(-1);
       const smallest = delayed[0];
@@ -673,7 +691,7 @@ async function main(argv: readonly string[]): Promise<number> {
   const options = parseOptions(argv);
   if (options.help) {
     console.log(
-      'usage: node --import tsx bench/run.ts [--quick] [--runs N] [--delay-ms D] [--sizes 1,10,50,100] [--isolation pinned,shared] [--only startup,resolution,memory,redact,fallback,exec,watch] [--fleet N] [--nodes PATH,…] [--profile] [--redact-mib M] [--out FILE]',
+      'usage: node --import tsx bench/run.ts [--quick] [--runs N] [--delay-ms D] [--sizes 1,10,50,100] [--isolation replayed,pinned,shared] [--only startup,resolution,memory,redact,fallback,exec,watch] [--fleet N] [--nodes PATH,…] [--profile] [--redact-mib M] [--out FILE]',
     );
     return 0;
   }

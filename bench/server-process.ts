@@ -1,7 +1,7 @@
 /**
  * The bench's aws world in a process of its own (started by `bench/aws-world.ts`, under
- * `taskset` when the servers are pinned): `node --import tsx bench/server-process.ts DELAY_MS`
- * with an IPC channel. It sends `{ type: 'ready', env, endpoints }`, then answers each
+ * `taskset` when the servers are pinned): `node --import tsx bench/server-process.ts DELAY_MS
+ * [replay]` with an IPC channel (`replay`: the delay proxies replay answers, see DelayProxy). It sends `{ type: 'ready', env, endpoints }`, then answers each
  * `ServerRequest` with a `ServerReply` carrying the same id. It stops on `stop` or when the
  * channel closes.
  */
@@ -46,7 +46,7 @@ async function answer(servers: AwsServers, request: ServerRequest): Promise<unkn
 async function main(): Promise<void> {
   if (process.send === undefined) throw new Error('server-process: no IPC channel');
   const delayMs = Number(process.argv[2] ?? 0);
-  const servers = await startAwsServers(delayMs);
+  const servers = await startAwsServers(delayMs, process.argv[3] === 'replay');
   let stopping = false;
   process.on('disconnect', () => {
     if (stopping) return;
