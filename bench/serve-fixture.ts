@@ -1,6 +1,6 @@
 /**
  * Serve the bench's aws world from its own process, for profiling credexec by hand:
- * `node --import tsx bench/serve-fixture.ts [N] [DELAY_MS]` prints an env file to source and a
+ * `node --import tsx bench/serve-fixture.ts [N] [DELAY_MS] [replay]` prints an env file to source and a
  * manifest path, then serves until interrupted. Keeping the servers out of the measuring process
  * lets `time`, `--cpu-prof` and `perf` see credexec's own cost; start it under `taskset -c 1` and
  * credexec under `taskset -c 0` to keep them off each other's core, as `npm run bench` does.
@@ -12,7 +12,8 @@ import { startAwsServers, writeManifest } from './aws-servers.js';
 
 const n = Number(process.argv[2] ?? 100);
 const delayMs = Number(process.argv[3] ?? 20);
-const servers = await startAwsServers(delayMs);
+// `replay`: the delay proxies answer repeated requests from a recording (see DelayProxy).
+const servers = await startAwsServers(delayMs, process.argv[4] === 'replay');
 await servers.seed(n);
 const dir = mkdtempSync(join(tmpdir(), 'credexec-serve-'));
 const env = { ...servers.env, ...servers.endpoints.delayed };
