@@ -44,12 +44,22 @@ function bytes(text: string): Buffer {
  */
 function itemFromWire(wire: unknown): unknown {
   if (!isMap(wire)) return wire;
-  return Object.fromEntries(
-    Object.entries(wire).map(([name, value]) => [
-      name,
-      isMap(value) && typeof value.B === 'string' ? { ...value, B: bytes(value.B) } : value,
-    ]),
-  );
+  // Own keys only, onto a plain object, as Object.fromEntries builds it (`__proto__` included).
+  const item: Record<string, unknown> = {};
+  for (const name of Object.keys(wire)) {
+    const value = wire[name];
+    const converted =
+      isMap(value) && typeof value.B === 'string' ? { ...value, B: bytes(value.B) } : value;
+    if (name === '__proto__') {
+      Object.defineProperty(item, name, {
+        value: converted,
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
+    } else item[name] = converted;
+  }
+  return item;
 }
 
 function itemsFromWire(wire: unknown): unknown {

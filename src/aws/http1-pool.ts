@@ -85,10 +85,15 @@ export class Http1Pool {
 
   async request(request: Http1Request): Promise<Http1Answer> {
     let head = `POST ${request.path} HTTP/1.1\r\n`;
+    let values = '';
     for (const [name, value] of Object.entries(request.headers)) {
-      // Values come from the signer and the credentials: never let one split the request.
-      if (!HEADER_TEXT.test(value)) throw new Error(`the ${name} header has invalid characters`);
       head += `${name}: ${value}\r\n`;
+      values += value;
+    }
+    // Values come from the signer and the credentials: never let one split the request.
+    if (!HEADER_TEXT.test(values)) {
+      const [name] = Object.entries(request.headers).find(([, value]) => !HEADER_TEXT.test(value))!;
+      throw new Error(`the ${name} header has invalid characters`);
     }
     if (request.headers['content-length'] === undefined)
       head += `content-length: ${Buffer.byteLength(request.body)}\r\n`;

@@ -33,6 +33,7 @@ const HEAD_END = Buffer.from('\r\n\r\n');
 const STATUS_LINE = /^HTTP\/1\.([01]) (\d{3})(?: [\t\x20-\x7e\x80-\xff]*)?$/;
 const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 const HEADER_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
+const DIGITS = /^\d{1,16}$/;
 
 type Framing =
   | { readonly kind: 'length'; left: number }
@@ -49,6 +50,17 @@ function listOf(value: string | readonly string[]): string[] {
     .join(',')
     .split(',')
     .map((part) => part.trim());
+}
+
+const isBlank = (code: number) => code === 0x20 || code === 0x09;
+
+/** `text` from `start`, without the spaces and tabs around it (a header value's optional blanks). */
+function withoutBlanks(text: string, start: number): string {
+  let from = start;
+  let to = text.length;
+  while (from < to && isBlank(text.charCodeAt(from))) from++;
+  while (to > from && isBlank(text.charCodeAt(to - 1))) to--;
+  return text.slice(from, to);
 }
 
 /** The connection closed: ECONNRESET, as Node reports it, so that the attempt is retried. */
@@ -142,11 +154,12 @@ export class Http1ResponseParser {
       string,
       string | string[]
     >;
-    for (const line of lines.slice(1)) {
+    for (let index = 1; index < lines.length; index++) {
+      const line = lines[index]!;
       const colon = line.indexOf(':');
       const name = colon < 0 ? '' : line.slice(0, colon);
       if (!HEADER_NAME.test(name)) throw malformed('a header line has no valid name');
-      const value = line.slice(colon + 1).replace(/^[\t ]+|[\t ]+$/g, '');
+      const value = withoutBlanks(line, colon + 1);
       if (!HEADER_VALUE.test(value)) throw malformed('a header value has control characters');
       const key = name.toLowerCase();
       const before = headers[key];
@@ -177,9 +190,10 @@ export class Http1ResponseParser {
     }
     const length = headers['content-length'];
     if (length !== undefined) {
-      const values = new Set(listOf(length));
+      // One header with one number, as every answer has it; else every element must agree.
+      const values = typeof length === 'string' && DIGITS.test(length) ? [length] : listOf(length);
       const [only] = values;
-      if (values.size !== 1 || !/^\d{1,16}$/.test(only!))
+      if (new Set(values).size !== 1 || !DIGITS.test(only!))
         throw malformed('the Content-Length is not one number');
       this.#declared = Number(only);
       return { kind: 'length', left: this.#declared };
@@ -266,7 +280,9 @@ export class Http1ResponseParser {
   }
 
   #finish(framed: boolean): void {
-    const connection = listOf(this.#headers.connection ?? []).map((token) => token.toLowerCase());
+    const tokens = this.#headers.connection;
+    const connection =
+      tokens === undefined ? [] : listOf(tokens).map((token) => token.toLowerCase());
     this.#response = {
       status: this.#status,
       headers: this.#headers,

@@ -74,14 +74,33 @@ const CLOCK_SKEW_CODES = new Set([
 ]);
 const CLOCK_SKEW_TOLERANCE_MS = 5 * 60_000;
 
-/** Uint8Array values travel as base64 text, as the SDK's JSON protocol sends blobs. */
+/**
+ * `value` with every Uint8Array in it as base64 text, as the SDK's JSON protocol sends blobs; the
+ * same object when it holds none (a Query), so that only what holds bytes (a Decrypt) is copied.
+ */
+function blobsAsBase64(value: unknown): unknown {
+  if (value instanceof Uint8Array)
+    return Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('base64');
+  if (typeof value !== 'object' || value === null) return value;
+  if (Array.isArray(value)) {
+    let copy: unknown[] | undefined;
+    for (let index = 0; index < value.length; index++) {
+      const converted = blobsAsBase64(value[index]);
+      if (converted !== value[index]) (copy ??= [...value])[index] = converted;
+    }
+    return copy ?? value;
+  }
+  let copy: Record<string, unknown> | undefined;
+  const record = value as Record<string, unknown>;
+  for (const key of Object.keys(record)) {
+    const converted = blobsAsBase64(record[key]);
+    if (converted !== record[key]) (copy ??= { ...record })[key] = converted;
+  }
+  return copy ?? value;
+}
+
 function serialize(input: object): string {
-  return JSON.stringify(input, function (this: Record<string, unknown>, key, value: unknown) {
-    const original = this[key];
-    return original instanceof Uint8Array
-      ? Buffer.from(original.buffer, original.byteOffset, original.byteLength).toString('base64')
-      : value;
-  });
+  return JSON.stringify(blobsAsBase64(input));
 }
 
 interface Response {
@@ -94,12 +113,13 @@ const isSuccess = (status: number) => status >= 200 && status < 300;
 
 /** A 2xx body: a JSON object, or nothing (an empty answer, as the SDK reads it). */
 function parseAnswer(body: Buffer): Record<string, unknown> {
+  if (body.length === 0) return {};
   const text = body.toString('utf8');
-  if (text.trim() === '') return {};
   let value: unknown;
   try {
     value = JSON.parse(text);
   } catch {
+    if (text.trim() === '') return {};
     // The parser's message quotes the body: it is not kept.
     throw new MalformedResponseError('not valid JSON');
   }

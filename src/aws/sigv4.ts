@@ -56,12 +56,33 @@ function signingKey(credentials: AwsCredentials, day: string, region: string, se
   return key;
 }
 
+/** The last second formatted, and its text: requests in a burst share it. */
+let formatted = { second: Number.NaN, text: '' };
+
 /** `20261128T142552Z` */
 export function amzDate(now: Date): string {
-  return now
-    .toISOString()
-    .replace(/[-:]/g, '')
-    .replace(/\.\d{3}/, '');
+  const second = Math.floor(now.getTime() / 1000);
+  if (second !== formatted.second) {
+    // An invalid date throws here (RangeError), as toISOString does.
+    const text = now
+      .toISOString()
+      .replace(/[-:]/g, '')
+      .replace(/\.\d{3}/, '');
+    formatted = { second, text };
+  }
+  return formatted.text;
+}
+
+/** What SigV4's canonical form changes in a value: line breaks, tabs, a space too many. */
+const NOT_CANONICAL = /[\r\n\t]|^ | $| {2}/;
+
+/** A header value as the AWS SDK's signer canonicalises it (spaces and tabs only: not NBSP). */
+function canonicalValue(value: string): string {
+  if (!NOT_CANONICAL.test(value)) return value;
+  return value
+    .replace(/[\r\n]/g, ' ')
+    .replace(/[ \t]+/g, ' ')
+    .replace(/^ | $/g, '');
 }
 
 /**
@@ -85,17 +106,11 @@ export function signRequest(input: SignInput): Record<string, string> {
   }
   const names = Object.keys(headers).sort();
   const signedHeaders = names.join(';');
-  const canonicalRequest = [
-    input.method,
-    input.path,
-    '',
-    ...names.map((name) => `${name}:${headers[name]!.trim().replace(/\s+/g, ' ')}`),
-    '',
-    signedHeaders,
-    payloadHash,
-  ].join('\n');
+  let canonicalHeaders = '';
+  for (const name of names) canonicalHeaders += `${name}:${canonicalValue(headers[name]!)}\n`;
+  const canonicalRequest = `${input.method}\n${input.path}\n\n${canonicalHeaders}\n${signedHeaders}\n${payloadHash}`;
   const scope = `${day}/${input.region}/${input.service}/aws4_request`;
-  const stringToSign = [ALGORITHM, date, scope, hash('sha256', canonicalRequest, 'hex')].join('\n');
+  const stringToSign = `${ALGORITHM}\n${date}\n${scope}\n${hash('sha256', canonicalRequest, 'hex')}`;
   const key = signingKey(input.credentials, day, input.region, input.service);
   const signature = createHmac('sha256', key).update(stringToSign, 'utf8').digest('hex');
   headers.authorization = `${ALGORITHM} Credential=${input.credentials.accessKeyId}/${scope}, SignedHeaders=${signedHeaders}, Signature=${signature}`;

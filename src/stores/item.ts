@@ -68,35 +68,42 @@ function shownVersion(version: string): string {
   return /^[\x21\x23-\x7e]{1,100}$/.test(version) ? version : quoted(version);
 }
 
+/**
+ * Where an attribute was read, for a message: built only when one is needed (a launcher decodes
+ * hundreds of items and every one of them is well-formed as a rule).
+ */
+type Where = string | (() => string);
+const place = (where: Where): string => (typeof where === 'string' ? where : where());
+
 function stringAttribute(
   attributes: AttributeMap,
   name: string,
-  where: string,
+  where: Where,
 ): string | undefined {
   const value = own(attributes, name);
   if (value === undefined) return undefined;
   const text = isMap(value) ? own(value, 'S') : undefined;
   if (typeof text !== 'string')
-    throw new StoreError(`${where}: attribute "${name}" is not a string`);
+    throw new StoreError(`${place(where)}: attribute "${name}" is not a string`);
   return text;
 }
 
-function requireString(attributes: AttributeMap, name: string, where: string): string {
+function requireString(attributes: AttributeMap, name: string, where: Where): string {
   const value = stringAttribute(attributes, name, where);
-  if (value === undefined) throw new StoreError(`${where}: attribute "${name}" is missing`);
+  if (value === undefined) throw new StoreError(`${place(where)}: attribute "${name}" is missing`);
   return value;
 }
 
-function hmacAttribute(attributes: AttributeMap, where: string): string {
+function hmacAttribute(attributes: AttributeMap, where: Where): string {
   const value = own(attributes, 'hmac');
-  if (value === undefined) throw new StoreError(`${where}: attribute "hmac" is missing`);
+  if (value === undefined) throw new StoreError(`${place(where)}: attribute "hmac" is missing`);
   if (isMap(value)) {
     const text = own(value, 'S');
     if (typeof text === 'string') return text;
     const bytes = own(value, 'B');
     if (bytes instanceof Uint8Array) return Buffer.from(bytes).toString('ascii');
   }
-  throw new StoreError(`${where}: attribute "hmac" is neither a string nor binary`);
+  throw new StoreError(`${place(where)}: attribute "hmac" is neither a string nor binary`);
 }
 
 function requireMap(attributes: unknown, where: string): asserts attributes is AttributeMap {
@@ -111,9 +118,9 @@ function requireMap(attributes: unknown, where: string): asserts attributes is A
 export function itemFromAttributes(attributes: AttributeMap, where = 'item'): CredentialItem {
   requireMap(attributes, where);
   const name = requireString(attributes, 'name', where);
-  const named = `${where} ${quoted(name)}`;
+  const named = () => `${where} ${quoted(name)}`;
   const version = requireString(attributes, 'version', named);
-  const label = `${named} version ${shownVersion(version)}`;
+  const label = () => `${named()} version ${shownVersion(version)}`;
   const item: CredentialItem = {
     name,
     version,
@@ -130,7 +137,10 @@ export function itemFromAttributes(attributes: AttributeMap, where = 'item'): Cr
 export function refFromAttributes(attributes: AttributeMap, where = 'item'): CredentialRef {
   requireMap(attributes, where);
   const name = requireString(attributes, 'name', where);
-  return { name, version: requireString(attributes, 'version', `${where} ${quoted(name)}`) };
+  return {
+    name,
+    version: requireString(attributes, 'version', () => `${where} ${quoted(name)}`),
+  };
 }
 
 /**

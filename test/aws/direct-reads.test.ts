@@ -241,3 +241,16 @@ test('for any answer, the conversion gives what the AWS SDK’s own deserializer
     { seed: 77_003, numRuns: 150 },
   );
 });
+
+test('an attribute named __proto__ stays an attribute: an own property, the prototype untouched', (t) => {
+  const wire = JSON.parse(
+    '{"Items":[{"__proto__":{"B":"AQI="},"constructor":{"S":"c"},"name":{"S":"n"}}]}',
+  ) as Record<string, unknown>;
+  const [item] = queryOutputFromWire(wire).Items! as Record<string, unknown>[];
+  t.is(Object.getPrototypeOf(item), Object.prototype);
+  t.deepEqual(Object.keys(item!), ['__proto__', 'constructor', 'name']);
+  t.deepEqual(Object.getOwnPropertyDescriptor(item, '__proto__')!.value, {
+    B: Buffer.from([1, 2]),
+  });
+  t.deepEqual(item!.constructor, { S: 'c' });
+});

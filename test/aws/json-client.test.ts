@@ -540,3 +540,37 @@ test('whatever body arrives, the outcome is an object or a named error without t
   );
   t.pass();
 });
+
+test('bytes anywhere in an input travel as base64, the rest as JSON.stringify writes it, the input untouched', async (t) => {
+  const bodies: unknown[] = [];
+  const server = await verifyingServer((_request, body, response) => {
+    bodies.push(JSON.parse(body));
+    response.end('{}');
+  });
+  t.teardown(() => server.close());
+  const client = kmsClient(server.endpoint);
+  t.teardown(() => client.destroy());
+  const backing = new Uint8Array([9, 9, 0xfb, 0xff, 9]);
+  const input = {
+    Blob: Buffer.from('blob'),
+    // A view into a larger buffer: only its own bytes.
+    View: backing.subarray(2, 4),
+    Keys: [{ name: { S: 'a' }, hmac: { B: new Uint8Array([1, 2]) } }, { name: { S: 'b' } }],
+    Plain: { Limit: 1, Flag: false, Nothing: null, Text: 'é' },
+    Skipped: undefined,
+  };
+  const before = JSON.stringify(input);
+  await client.call('Decrypt', input);
+  await client.call('Decrypt', input.Plain);
+  t.deepEqual(bodies, [
+    {
+      Blob: 'YmxvYg==',
+      View: '+/8=',
+      Keys: [{ name: { S: 'a' }, hmac: { B: 'AQI=' } }, { name: { S: 'b' } }],
+      Plain: { Limit: 1, Flag: false, Nothing: null, Text: 'é' },
+    },
+    { Limit: 1, Flag: false, Nothing: null, Text: 'é' },
+  ]);
+  t.is(JSON.stringify(input), before);
+  t.true(input.Keys[0]!.hmac?.B instanceof Uint8Array);
+});

@@ -88,6 +88,18 @@ const CASES: readonly Case[] = [
     now: new Date('2026-02-28T23:59:59.999Z'),
   },
   {
+    title: 'header values with whitespace to trim and fold (a session token with a tab and spaces)',
+    credentials: { ...SESSION, sessionToken: ' Fwo\tGZX  Ivd\u00a0XYz ' },
+    region: 'eu-west-1',
+    service: 'kms',
+    hostname: 'kms.eu-west-1.amazonaws.com',
+    path: '/',
+    target: 'TrentService.Decrypt',
+    contentType: 'application/x-amz-json-1.1 ',
+    body: '{}',
+    now: new Date('2026-11-28T14:25:52.000Z'),
+  },
+  {
     title: 'an empty body',
     credentials: LONG_TERM,
     region: 'ap-southeast-2',
@@ -150,8 +162,14 @@ for (const c of CASES) {
   });
 }
 
-test('amzDate drops separators and milliseconds', (t) => {
+test('amzDate drops separators and milliseconds, whatever second came before', (t) => {
   t.is(amzDate(new Date('2026-11-28T14:25:52.123Z')), '20261128T142552Z');
+  // A burst shares one formatted second; the next second, or a clock set back, is formatted anew.
+  t.is(amzDate(new Date('2026-11-28T14:25:52.999Z')), '20261128T142552Z');
+  t.is(amzDate(new Date('2026-11-28T14:25:53.000Z')), '20261128T142553Z');
+  t.is(amzDate(new Date('2026-11-28T14:25:52.500Z')), '20261128T142552Z');
+  t.is(amzDate(new Date('1969-12-31T23:59:59.500Z')), '19691231T235959Z');
+  t.throws(() => amzDate(new Date(Number.NaN)), { instanceOf: RangeError });
 });
 
 test('a different secret, day or region changes the signature', (t) => {
