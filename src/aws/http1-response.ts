@@ -28,6 +28,8 @@ export interface Http1Response {
 
 export const MAX_HEAD_BYTES = 64 * 1024;
 const MAX_CHUNK_LINE_BYTES = 1024;
+/** Nothing buffered yet (never written to: every change replaces the buffer). */
+const NOTHING = Buffer.alloc(0);
 const CRLF = Buffer.from('\r\n');
 const HEAD_END = Buffer.from('\r\n\r\n');
 const STATUS_LINE = /^HTTP\/1\.([01]) (\d{3})(?: [\t\x20-\x7e\x80-\xff]*)?$/;
@@ -73,7 +75,7 @@ export function connectionClosedError(message: string, cutShort: boolean): Error
 
 export class Http1ResponseParser {
   readonly #maxBodyBytes: number;
-  #buffered: Buffer = Buffer.alloc(0);
+  #buffered: Buffer = NOTHING;
   #status = 0;
   #minor = 1;
   #headers: Record<string, string | string[]> = {};

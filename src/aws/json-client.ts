@@ -2,7 +2,7 @@ import { AWS_THROTTLING_CODES, MalformedResponseError } from '../util/aws-errors
 import { TLS_CONNECTIONS_PER_SERVICE } from './config.js';
 import { Http1Pool } from './http1-pool.js';
 import { responseLimit } from './response-body.js';
-import { signRequest, type AwsCredentials } from './sigv4.js';
+import { JsonPostSigner, type AwsCredentials } from './sigv4.js';
 
 /**
  * A minimal client for the AWS JSON protocol (DynamoDB, KMS): sign with SigV4, POST over
@@ -165,7 +165,7 @@ export class AwsJsonClient {
   readonly #options: JsonClientOptions;
   /** Keep-alive connections to the endpoint (`node:net` / `node:tls`, see http1-pool.ts). */
   readonly #pool: Http1Pool;
-  readonly #host: string;
+  readonly #signer: JsonPostSigner;
   readonly #path: string;
   readonly #now: () => number;
   readonly #sleep: (ms: number) => Promise<void>;
@@ -178,9 +178,15 @@ export class AwsJsonClient {
       throw new Error(`unsupported endpoint protocol ${endpoint.protocol}`);
     }
     this.#options = options;
-    this.#host = endpoint.host;
     // JSON-protocol requests go to the endpoint's path plus "/" (as the SDK sends them).
     this.#path = `${endpoint.pathname.replace(/\/$/, '')}/`;
+    this.#signer = new JsonPostSigner({
+      host: endpoint.host,
+      path: this.#path,
+      contentType: `application/x-amz-json-${options.jsonVersion}`,
+      service: options.signingName,
+      region: options.region,
+    });
     this.#now = options.now ?? Date.now;
     this.#sleep =
       // A backoff may be the only thing pending (one secret, throttled): it keeps the process up.
@@ -255,25 +261,15 @@ export class AwsJsonClient {
   async #send(operation: string, body: string): Promise<Response> {
     const options = this.#options;
     const credentials = await options.credentials();
-    const headers = signRequest({
-      method: 'POST',
-      host: this.#host,
-      path: this.#path,
-      headers: {
-        'content-type': `application/x-amz-json-${options.jsonVersion}`,
-        'content-length': String(Buffer.byteLength(body)),
-        'x-amz-target': `${options.targetPrefix}.${operation}`,
-      },
+    const lines = this.#signer.headerLines(
+      `${options.targetPrefix}.${operation}`,
       body,
-      service: options.signingName,
-      region: options.region,
       credentials,
-      now: new Date(this.#now() + this.#clockOffsetMs),
-    });
-    headers['user-agent'] = 'credexec';
+      new Date(this.#now() + this.#clockOffsetMs),
+    );
     return this.#pool.request({
       path: this.#path,
-      headers,
+      headers: `${lines}user-agent: credexec\r\n`,
       body,
       maxBodyBytes: responseLimit(options.signingName, operation),
       requestTimeoutMs: options.requestTimeoutMs,

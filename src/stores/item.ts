@@ -75,11 +75,7 @@ function shownVersion(version: string): string {
 type Where = string | (() => string);
 const place = (where: Where): string => (typeof where === 'string' ? where : where());
 
-function stringAttribute(
-  attributes: AttributeMap,
-  name: string,
-  where: Where,
-): string | undefined {
+function stringAttribute(attributes: AttributeMap, name: string, where: Where): string | undefined {
   const value = own(attributes, name);
   if (value === undefined) return undefined;
   const text = isMap(value) ? own(value, 'S') : undefined;

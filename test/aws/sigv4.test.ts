@@ -1,7 +1,8 @@
 import { createHash, createHmac } from 'node:crypto';
 import test from 'ava';
 import { SignatureV4 } from '@smithy/signature-v4';
-import { amzDate, signRequest, type AwsCredentials } from '../../src/aws/sigv4.js';
+import fc from 'fast-check';
+import { amzDate, JsonPostSigner, type AwsCredentials } from '../../src/aws/sigv4.js';
 
 // The AWS SDK's own signer is the reference: credexec's must produce the same Authorization
 // header byte for byte for every request shape the read path sends.
@@ -31,7 +32,7 @@ interface Case {
   readonly region: string;
   readonly service: string;
   readonly hostname: string;
-  readonly port?: number;
+  readonly port?: number | undefined;
   readonly path: string;
   readonly target: string;
   readonly contentType: string;
@@ -89,7 +90,7 @@ const CASES: readonly Case[] = [
   },
   {
     title: 'header values with whitespace to trim and fold (a session token with a tab and spaces)',
-    credentials: { ...SESSION, sessionToken: ' Fwo\tGZX  Ivd\u00a0XYz ' },
+    credentials: { ...SESSION, sessionToken: ' Fwo\tGZX  Ivd XYz ' },
     region: 'eu-west-1',
     service: 'kms',
     hostname: 'kms.eu-west-1.amazonaws.com',
@@ -113,54 +114,140 @@ const CASES: readonly Case[] = [
   },
 ];
 
+/** The header lines JsonPostSigner makes, as a map; every line must be `name: value` + CRLF. */
+function parseLines(lines: string): Record<string, string> {
+  if (!lines.endsWith('\r\n')) throw new Error('the last line does not end in CRLF');
+  const headers: Record<string, string> = {};
+  for (const line of lines.slice(0, -2).split('\r\n')) {
+    const match = /^([a-z0-9-]+): (.*)$/s.exec(line);
+    if (match === null || match[2]!.includes('\n')) throw new Error(`not a header line: ${line}`);
+    headers[match[1]!] = match[2]!;
+  }
+  return headers;
+}
+
+type Signed = Pick<Case, 'credentials' | 'region' | 'service' | 'hostname' | 'port' | 'path'> &
+  Pick<Case, 'target' | 'contentType' | 'body' | 'now'>;
+
+function ours(c: Signed): Record<string, string> {
+  const host = c.port === undefined ? c.hostname : `${c.hostname}:${c.port}`;
+  const signer = new JsonPostSigner({
+    host,
+    path: c.path,
+    contentType: c.contentType,
+    service: c.service,
+    region: c.region,
+  });
+  return parseLines(signer.headerLines(c.target, c.body, c.credentials, c.now));
+}
+
+/** What the AWS SDK's signer sends for the same request: the headers it signs, Authorization included. */
+async function reference(c: Signed): Promise<Record<string, string>> {
+  const host = c.port === undefined ? c.hostname : `${c.hostname}:${c.port}`;
+  const { accessKeyId, secretAccessKey, sessionToken } = c.credentials;
+  const signed = await new SignatureV4({
+    credentials:
+      sessionToken === undefined
+        ? { accessKeyId, secretAccessKey }
+        : { accessKeyId, secretAccessKey, sessionToken },
+    region: c.region,
+    service: c.service,
+    sha256: Sha256,
+  }).sign(
+    {
+      method: 'POST',
+      protocol: 'https:',
+      hostname: c.hostname,
+      ...(c.port === undefined ? {} : { port: c.port }),
+      path: c.path,
+      query: {},
+      headers: {
+        'content-type': c.contentType,
+        'content-length': String(Buffer.byteLength(c.body)),
+        'x-amz-target': c.target,
+        host,
+      },
+      body: c.body,
+    },
+    { signingDate: c.now },
+  );
+  return signed.headers;
+}
+
 for (const c of CASES) {
   test(`signs like the AWS SDK: ${c.title}`, async (t) => {
-    const host = c.port === undefined ? c.hostname : `${c.hostname}:${c.port}`;
-    const headers = {
-      'content-type': c.contentType,
-      'content-length': String(Buffer.byteLength(c.body)),
-      'x-amz-target': c.target,
-    };
-    const ours = signRequest({
-      method: 'POST',
-      host,
-      path: c.path,
-      headers,
-      body: c.body,
-      service: c.service,
-      region: c.region,
-      credentials: c.credentials,
-      now: c.now,
-    });
-    const { accessKeyId, secretAccessKey, sessionToken } = c.credentials;
-    const reference = await new SignatureV4({
-      credentials:
-        sessionToken === undefined
-          ? { accessKeyId, secretAccessKey }
-          : { accessKeyId, secretAccessKey, sessionToken },
-      region: c.region,
-      service: c.service,
-      sha256: Sha256,
-    }).sign(
-      {
-        method: 'POST',
-        protocol: 'https:',
-        hostname: c.hostname,
-        ...(c.port === undefined ? {} : { port: c.port }),
-        path: c.path,
-        query: {},
-        headers: { ...headers, host },
-        body: c.body,
-      },
-      { signingDate: c.now },
-    );
-    t.is(ours.authorization, reference.headers.authorization);
-    t.is(ours['x-amz-date'], reference.headers['x-amz-date']);
-    t.is(ours['x-amz-security-token'], reference.headers['x-amz-security-token']);
-    t.is(ours['x-amz-content-sha256'], reference.headers['x-amz-content-sha256']);
-    t.is(ours.host, host);
+    // Every header the SDK signs is sent, with the SDK's value, and nothing else but Authorization.
+    t.deepEqual(ours(c), await reference(c));
   });
 }
+
+test('for any request of the read path, the signature is the AWS SDK’s', async (t) => {
+  const text = fc.string({ unit: 'grapheme', maxLength: 40 });
+  const headerValue = fc
+    .string({ unit: fc.constantFrom('a', 'Z', '0', '/', '+', '=', ' ', '\t', '.'), maxLength: 24 })
+    .filter((value) => value.trim() !== '');
+  await fc.assert(
+    fc.asyncProperty(
+      fc.record({
+        credentials: fc.record(
+          {
+            accessKeyId: fc.stringMatching(/^[A-Z0-9]{4,20}$/),
+            secretAccessKey: fc.string({ minLength: 1, maxLength: 40 }),
+            sessionToken: headerValue,
+          },
+          { requiredKeys: ['accessKeyId', 'secretAccessKey'] },
+        ),
+        region: fc.constantFrom('eu-west-1', 'us-east-1', 'cn-north-1', 'us-gov-west-1'),
+        service: fc.constantFrom('dynamodb', 'kms'),
+        hostname: fc.constantFrom('dynamodb.eu-west-1.amazonaws.com', '127.0.0.1', 'localhost'),
+        port: fc.option(fc.integer({ min: 1, max: 65_535 }), { nil: undefined }),
+        path: fc.constantFrom('/', '/base/', '/a/b-c_d.e~f/'),
+        target: fc.constantFrom('DynamoDB_20120810.Query', 'TrentService.Decrypt', ' X  Y\tZ '),
+        contentType: fc.constantFrom('application/x-amz-json-1.0', 'application/x-amz-json-1.1'),
+        body: fc.oneof(text, fc.json()),
+        now: fc.date({
+          min: new Date('1970-01-01T00:00:00Z'),
+          max: new Date('2199-12-31T23:59:59Z'),
+          noInvalidDate: true,
+        }),
+      }),
+      async (c) => {
+        t.deepEqual(ours(c), await reference(c));
+      },
+    ),
+    { seed: 20_261_130, numRuns: 300, interruptAfterTimeLimit: 20_000 },
+  );
+});
+
+test('a target or credentials that would split the request are refused before anything is signed', (t) => {
+  const signer = new JsonPostSigner({
+    host: 'kms.eu-west-1.amazonaws.com',
+    path: '/',
+    contentType: 'application/x-amz-json-1.1',
+    service: 'kms',
+    region: 'eu-west-1',
+  });
+  const now = new Date('2026-11-28T14:25:52Z');
+  for (const bad of ['a\r\nx-injected: 1', 'a\nb', 'a\0b', 'caf\u00e9']) {
+    t.throws(
+      () =>
+        signer.headerLines('TrentService.Decrypt', '{}', { ...SESSION, sessionToken: bad }, now),
+      {
+        message: 'the x-amz-security-token header has invalid characters',
+      },
+    );
+    t.throws(
+      () =>
+        signer.headerLines('TrentService.Decrypt', '{}', { ...LONG_TERM, accessKeyId: bad }, now),
+      {
+        message: 'the authorization header has invalid characters',
+      },
+    );
+    t.throws(() => signer.headerLines(bad, '{}', LONG_TERM, now), {
+      message: 'the x-amz-target header has invalid characters',
+    });
+  }
+});
 
 test('amzDate drops separators and milliseconds, whatever second came before', (t) => {
   t.is(amzDate(new Date('2026-11-28T14:25:52.123Z')), '20261128T142552Z');
@@ -174,23 +261,20 @@ test('amzDate drops separators and milliseconds, whatever second came before', (
 
 test('a different secret, day or region changes the signature', (t) => {
   const base = {
-    method: 'POST',
-    host: 'kms.eu-west-1.amazonaws.com',
-    path: '/',
-    headers: {
-      'content-type': 'application/x-amz-json-1.1',
-      'x-amz-target': 'TrentService.Decrypt',
-    },
-    body: '{}',
-    service: 'kms',
-    region: 'eu-west-1',
     credentials: LONG_TERM,
+    region: 'eu-west-1',
+    service: 'kms',
+    hostname: 'kms.eu-west-1.amazonaws.com',
+    path: '/',
+    target: 'TrentService.Decrypt',
+    contentType: 'application/x-amz-json-1.1',
+    body: '{}',
     now: new Date('2026-11-28T14:25:52Z'),
   };
-  const signature = (input: typeof base) => signRequest(input).authorization;
-  const reference = signature(base);
-  t.not(signature({ ...base, credentials: { ...LONG_TERM, secretAccessKey: 'other' } }), reference);
-  t.not(signature({ ...base, now: new Date('2026-11-29T14:25:52Z') }), reference);
-  t.not(signature({ ...base, region: 'eu-west-2' }), reference);
-  t.is(signature(base), reference, 'and the cached key gives the same answer again');
+  const signature = (input: typeof base) => ours(input).authorization;
+  const first = signature(base);
+  t.not(signature({ ...base, credentials: { ...LONG_TERM, secretAccessKey: 'other' } }), first);
+  t.not(signature({ ...base, now: new Date('2026-11-29T14:25:52Z') }), first);
+  t.not(signature({ ...base, region: 'eu-west-2' }), first);
+  t.is(signature(base), first, 'and the cached key gives the same answer again');
 });
