@@ -1,5 +1,5 @@
 import { connect as connectTcp, isIP, type Socket } from 'node:net';
-import type { ConnectionOptions, TLSSocket } from 'node:tls';
+import type { ConnectionOptions, SecureContext, TLSSocket } from 'node:tls';
 import { ResponseTooLargeError } from '../util/aws-errors.js';
 import { Http1ResponseParser, type Http1Response } from './http1-response.js';
 
@@ -88,6 +88,8 @@ export class Http1Pool {
   #tls: Promise<typeof import('node:tls')> | undefined;
   /** The last TLS session a server gave, so that new connections resume it. */
   #session: Buffer | undefined;
+  /** The trust store and settings of this endpoint's TLS connections (built on first use). */
+  #secureContext: SecureContext | undefined;
 
   constructor(options: Http1PoolOptions) {
     const { endpoint } = options;
@@ -233,12 +235,16 @@ export class Http1Pool {
       if (tls === undefined) {
         socket = connectTcp({ host: this.#hostname, port: this.#port, noDelay: true });
       } else {
+        // One context for every connection: tls.connect would build one per connection.
+        this.#secureContext ??= tls.createSecureContext(
+          this.#options.ca === undefined ? {} : { ca: this.#options.ca },
+        );
         const options: ConnectionOptions = {
           host: this.#hostname,
           port: this.#port,
           ALPNProtocols: ['http/1.1'],
+          secureContext: this.#secureContext,
           ...(isIP(this.#hostname) === 0 ? { servername: this.#hostname } : {}),
-          ...(this.#options.ca === undefined ? {} : { ca: this.#options.ca }),
           ...(this.#session === undefined ? {} : { session: this.#session }),
         };
         const secure = tls.connect(options);
