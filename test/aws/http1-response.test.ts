@@ -1,3 +1,4 @@
+import { isDeepStrictEqual } from 'node:util';
 import test from 'ava';
 import fc from 'fast-check';
 import {
@@ -247,6 +248,78 @@ test('any bytes, cut anywhere: a response, a MalformedResponseError or a closed-
       },
     ),
     { seed: 14_11, numRuns: 3000 },
+  );
+  t.pass();
+});
+
+test('any head is judged as a line-by-line reading judges it: the same headers, or the same problem', (t) => {
+  // The reference: each line on its own, trimmed of blanks, as RFC 9112 reads a head.
+  const reference = (head: string): { status: number; headers: object } | string => {
+    const lines = head.split('\r\n');
+    if (!/^HTTP\/1\.[01] \d{3}(?: [\t\x20-\x7e\x80-\xff]*)?$/.test(lines[0]!))
+      return 'the status line is not HTTP/1.x';
+    const headers: Record<string, string[]> = {};
+    for (const line of lines.slice(1)) {
+      const colon = line.indexOf(':');
+      const name = colon < 0 ? '' : line.slice(0, colon);
+      if (!/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(name)) return 'a header line has no valid name';
+      const value = line.slice(colon + 1).replace(/^[\t ]+|[\t ]+$/g, '');
+      if (!/^[\t\x20-\x7e\x80-\xff]*$/.test(value)) return 'a header value has control characters';
+      (headers[name.toLowerCase()] ??= []).push(value);
+    }
+    return { status: Number(lines[0]!.slice(9, 12)), headers };
+  };
+  // Mostly well-formed lines, with the characters that make one ill-formed mixed in now and then.
+  const chars = (alphabet: string[]) =>
+    fc.string({ unit: fc.constantFrom(...alphabet), maxLength: 8 });
+  const status = fc.oneof(
+    {
+      weight: 8,
+      arbitrary: fc.constantFrom('HTTP/1.1 200 OK', 'HTTP/1.0 404', 'HTTP/1.1 500 Oh no'),
+    },
+    { weight: 1, arbitrary: chars(['H', 'T', 'P', '/', '1', '.', ' ', '2', '0', '\t']) },
+  );
+  const name = fc.oneof(
+    { weight: 8, arbitrary: fc.constantFrom('x-amzn-RequestId', 'Content-Type', 'X', 'a-b') },
+    { weight: 1, arbitrary: chars(['a', ' ', '\t', '"', '(', '\x80', ':']) },
+  );
+  const value = chars(['a', ' ', '\t', ':', '\x80', 'é', '"', '\x00', '\x7f', '\r', '\n']);
+  const line = fc.tuple(name, fc.constantFrom(':', ''), value).map((parts) => parts.join(''));
+  const heads = fc
+    .tuple(status, fc.array(line, { maxLength: 6 }))
+    .map(([first, rest]) => [first, ...rest].join('\r\n'));
+  fc.assert(
+    fc.property(heads, (head) => {
+      // A head ends at its first empty line: only heads that end where they are meant to.
+      if (`${head}\r\n\r\n`.indexOf('\r\n\r\n') !== head.length) return true;
+      const expected = reference(head);
+      // Closed after the head: a response framed by the close ends there.
+      const { response, error } = parse([Buffer.from(`${head}\r\n\r\n`, 'latin1')], 1 << 20, true);
+      if (typeof expected === 'string') {
+        return (
+          error instanceof MalformedResponseError &&
+          error.message === `malformed response: not valid HTTP/1.1: ${expected}`
+        );
+      }
+      if (error !== undefined) {
+        // A well-formed head can still be refused for what its headers say (framing, 101).
+        return error instanceof MalformedResponseError && !/status line|header/.test(error.message);
+      }
+      // An interim answer is skipped (the connection then closes before the real one).
+      if (expected.status >= 100 && expected.status < 200) return true;
+      const flat = Object.fromEntries(
+        Object.entries(expected.headers).map(([name, values]) => [
+          name,
+          values.length === 1 ? values[0] : values,
+        ]),
+      );
+      return (
+        response !== undefined &&
+        response.status === expected.status &&
+        isDeepStrictEqual({ ...response.headers }, flat)
+      );
+    }),
+    { seed: 2026_11_30, numRuns: 4000 },
   );
   t.pass();
 });
