@@ -1,4 +1,5 @@
-import { connect as connectTcp, isIP, type Socket } from 'node:net';
+import { lookup as dnsLookup, type LookupAddress, type LookupAllOptions } from 'node:dns';
+import { connect as connectTcp, isIP, type LookupFunction, type Socket } from 'node:net';
 import type { ConnectionOptions, SecureContext, TLSSocket } from 'node:tls';
 import { ResponseTooLargeError } from '../util/aws-errors.js';
 import { Http1ResponseParser, type Http1Response } from './http1-response.js';
@@ -21,6 +22,51 @@ export interface Http1PoolOptions {
   readonly maxSockets: number;
   /** Trusted certificates instead of Node's store (tests). */
   readonly ca?: string | Buffer | undefined;
+  /** Name resolution (tests): Node's `dns.lookup` by default. */
+  readonly lookup?: typeof dnsLookup;
+}
+
+/** How long one answer about the endpoint's name serves new connections. */
+export const LOOKUP_REUSE_MS = 5_000;
+
+/**
+ * A `lookup` for net/tls.connect that asks once for a burst of connections: the connections a
+ * resolution opens together (up to 16 TLS connections per service, 64 plain ones) would each
+ * ask the system resolver — a thread-pool job, and in a container without a local cache an A
+ * and an AAAA query to the network's resolver — for the same name. An answer is reused for
+ * `LOOKUP_REUSE_MS` (shorter than the TTL AWS gives its endpoints' names), a failure is not.
+ */
+export function sharedLookup(resolve: typeof dnsLookup, now: () => number): LookupFunction {
+  const answers = new Map<string, { at: number; addresses: Promise<LookupAddress[]> }>();
+  return (hostname, options, callback) => {
+    const family = options.family ?? 0;
+    const hints = options.hints ?? 0;
+    const key = `${family}\0${hints}\0${hostname}`;
+    let answer = answers.get(key);
+    if (answer === undefined || now() - answer.at > LOOKUP_REUSE_MS) {
+      const asked: LookupAllOptions = { family, all: true, hints };
+      const addresses = new Promise<LookupAddress[]>((done, fail) => {
+        resolve(hostname, asked, (error, found) => (error ? fail(error) : done(found)));
+      });
+      answer = { at: now(), addresses };
+      answers.set(key, answer);
+      const asking = answer;
+      addresses.catch(() => {
+        if (answers.get(key) === asking) answers.delete(key);
+      });
+    }
+    answer.addresses.then(
+      (found) => {
+        if ((options as { all?: boolean }).all === true) {
+          (callback as (error: null, addresses: LookupAddress[]) => void)(null, found);
+        } else {
+          const [first] = found;
+          callback(null, first!.address, first!.family);
+        }
+      },
+      (error: NodeJS.ErrnoException) => callback(error, '', 0),
+    );
+  };
 }
 
 export interface Http1Request {
@@ -90,6 +136,7 @@ export class Http1Pool {
   #session: Buffer | undefined;
   /** The trust store and settings of this endpoint's TLS connections (built on first use). */
   #secureContext: SecureContext | undefined;
+  readonly #lookup: LookupFunction;
 
   constructor(options: Http1PoolOptions) {
     const { endpoint } = options;
@@ -100,6 +147,7 @@ export class Http1Pool {
     this.#port =
       endpoint.port === '' ? (endpoint.protocol === 'https:' ? 443 : 80) : Number(endpoint.port);
     if (endpoint.protocol === 'https:') this.#tls = import('node:tls');
+    this.#lookup = sharedLookup(options.lookup ?? dnsLookup, Date.now);
   }
 
   async request(request: Http1Request): Promise<Http1Answer> {
@@ -233,7 +281,12 @@ export class Http1Pool {
     let socket: Socket | TLSSocket;
     try {
       if (tls === undefined) {
-        socket = connectTcp({ host: this.#hostname, port: this.#port, noDelay: true });
+        socket = connectTcp({
+          host: this.#hostname,
+          port: this.#port,
+          noDelay: true,
+          lookup: this.#lookup,
+        });
       } else {
         // One context for every connection: tls.connect would build one per connection.
         this.#secureContext ??= tls.createSecureContext(
@@ -244,6 +297,7 @@ export class Http1Pool {
           port: this.#port,
           ALPNProtocols: ['http/1.1'],
           secureContext: this.#secureContext,
+          lookup: this.#lookup,
           ...(isIP(this.#hostname) === 0 ? { servername: this.#hostname } : {}),
           ...(this.#session === undefined ? {} : { session: this.#session }),
         };

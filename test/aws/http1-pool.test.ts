@@ -5,7 +5,7 @@ import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import test from 'ava';
-import { Http1Pool } from '../../src/aws/http1-pool.js';
+import { Http1Pool, LOOKUP_REUSE_MS, sharedLookup } from '../../src/aws/http1-pool.js';
 
 /** A server that answers every POST with its body's length, counting connections. */
 async function server(
@@ -185,4 +185,66 @@ test('connections opened ahead and left idle do not keep the process alive', asy
   );
   t.is(stdout.trim(), 'done');
   t.is(s.connections, 3);
+});
+
+test('connections opened together ask for the endpoint name once', async (t) => {
+  const s = await server((_request, response) => setTimeout(() => response.end('{}'), 30));
+  t.teardown(() => s.close());
+  const asked: string[] = [];
+  const lookup = ((hostname: string, options: object, callback: (...args: unknown[]) => void) => {
+    asked.push(hostname);
+    setTimeout(() => callback(null, [{ address: '127.0.0.1', family: 4 }]), 5);
+  }) as unknown as typeof import('node:dns').lookup;
+  const endpoint = new URL(`http://localhost:${s.endpoint.port}/`);
+  const pool = new Http1Pool({ endpoint, maxSockets: 6, lookup });
+  t.teardown(() => pool.destroy());
+  const answers = await Promise.all(Array.from({ length: 6 }, () => pool.request(request('{}'))));
+  t.true(answers.every((answer) => answer.status === 200));
+  t.is(s.connections, 6);
+  t.deepEqual(asked, ['localhost']);
+});
+
+test('a shared lookup answers both callback forms, asks again after a while, and never keeps a failure', async (t) => {
+  let clock = 0;
+  const calls: unknown[] = [];
+  let fail = false;
+  const resolve = ((hostname: string, options: object, callback: (...args: unknown[]) => void) => {
+    calls.push([hostname, options]);
+    const error = Object.assign(new Error(`getaddrinfo ENOTFOUND ${hostname}`), {
+      code: 'ENOTFOUND',
+    });
+    queueMicrotask(() =>
+      fail
+        ? callback(error)
+        : callback(null, [
+            { address: '10.0.0.1', family: 4 },
+            { address: '10.0.0.2', family: 4 },
+          ]),
+    );
+  }) as unknown as typeof import('node:dns').lookup;
+  const lookup = sharedLookup(resolve, () => clock);
+  const ask = (options: object) =>
+    new Promise<unknown[]>((done) =>
+      lookup('db.example', options as never, (...answer: unknown[]) => done(answer)),
+    );
+
+  t.deepEqual(await ask({ family: 0, hints: 32, all: true }), [
+    null,
+    [
+      { address: '10.0.0.1', family: 4 },
+      { address: '10.0.0.2', family: 4 },
+    ],
+  ]);
+  t.deepEqual(await ask({ family: 0, hints: 32 }), [null, '10.0.0.1', 4]);
+  t.deepEqual(calls, [['db.example', { family: 0, all: true, hints: 32 }]]);
+  clock += LOOKUP_REUSE_MS + 1;
+  await ask({ family: 0, hints: 32 });
+  t.is(calls.length, 2, 'asked again once the answer is old');
+  fail = true;
+  clock += LOOKUP_REUSE_MS + 1;
+  const [error] = await ask({ family: 0, hints: 32 });
+  t.is((error as NodeJS.ErrnoException).code, 'ENOTFOUND');
+  fail = false;
+  t.deepEqual(await ask({ family: 0, hints: 32 }), [null, '10.0.0.1', 4]);
+  t.is(calls.length, 4, 'a failure is not kept: the next connection asks again');
 });
