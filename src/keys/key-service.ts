@@ -3,12 +3,14 @@ import type { EncryptionContext } from '../envelope/context.js';
 /**
  * Key-service decrypts one process keeps in flight by default. Every credential version has its
  * own data key, so N secrets cost N Decrypts, and KMS has no batch call: the bound decides how
- * many round trips N secrets take (SPEC: a small constant number, not N). 64 covers typical
- * manifests in one or two waves, stays far below KMS's per-account request quotas (thousands per
- * second; throttled requests are retried with backoff), and keeps the number of connections one
- * process opens modest. `--concurrency` / `CREDEXEC_CONCURRENCY` changes it.
+ * many round trips N secrets take (SPEC: a small constant number, not N). 128 takes typical
+ * manifests in one wave. Over HTTPS (AWS) at most 16 connections per service carry them, so it
+ * is that cap, not this one, that sets the request rate against KMS's per-account quotas
+ * (thousands per second; throttled requests are retried with backoff); over plain HTTP (local
+ * emulators) each request in flight has a connection. With 64, 100 secrets took two waves: 5 ms
+ * more at 20 ms per request (`npm run bench`). `--concurrency` / `CREDEXEC_CONCURRENCY` changes it.
  */
-export const DEFAULT_DECRYPT_CONCURRENCY = 64;
+export const DEFAULT_DECRYPT_CONCURRENCY = 128;
 
 export interface DataKey {
   /** 64 plaintext bytes; whoever receives them zeroes them after use. */

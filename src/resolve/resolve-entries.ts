@@ -15,7 +15,7 @@ import { createLimiter, type Limiter } from '../util/concurrency.js';
 
 export const DEFAULT_CONCURRENCY = DEFAULT_DECRYPT_CONCURRENCY;
 /** Latest-version lookups are single-item Queries: as wide as the decrypts they feed. */
-export const DEFAULT_LOOKUP_CONCURRENCY = 64;
+export const DEFAULT_LOOKUP_CONCURRENCY = DEFAULT_DECRYPT_CONCURRENCY;
 
 /** What resolution needs from a backend. */
 export interface ResolveSource {
