@@ -8,8 +8,7 @@ import { deleteSecrets } from '../../src/secrets/manage-secrets.js';
 import { putSecret } from '../../src/secrets/put-secret.js';
 import { startAwsFixture, type AwsFixture } from '../support/aws-fixture.js';
 import { cleanEnv } from '../support/cli.js';
-import { startCli } from '../support/launcher.js';
-import { FAST_WATCH, follow, SERVICE, starts } from '../support/watch-cli.js';
+import { SERVICE, startWatching, starts } from '../support/watch-cli.js';
 
 /**
  * `credexec --watch` through the real bin against DynamoDB (dynalite) and KMS (the test server),
@@ -40,20 +39,14 @@ function start(
   transport: (typeof TRANSPORTS)[number],
   extra: string[] = [],
 ) {
-  const started = startCli(
+  return startWatching(
+    t,
     ['-m', manifest, '--watch=150ms', ...extra, '--', 'node', '-e', SERVICE],
     {
-      env: cleanEnv({
-        ...fixture.env,
-        ...FAST_WATCH,
-        CREDEXEC_AWS_TRANSPORT: transport,
-        XDG_RUNTIME_DIR: dir,
-      }),
+      env: cleanEnv({ ...fixture.env, CREDEXEC_AWS_TRANSPORT: transport, XDG_RUNTIME_DIR: dir }),
       cwd: dir,
     },
   );
-  t.teardown(() => started.process.kill('SIGKILL'));
-  return { started, run: follow(started) };
 }
 
 for (const transport of TRANSPORTS) {

@@ -3,8 +3,8 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import test from 'ava';
 import { runCli } from '../support/cli.js';
-import { runLauncherCli, secretDirs, startCli, withWorld } from '../support/launcher.js';
-import { FAST_WATCH, follow, SERVICE, starts } from '../support/watch-cli.js';
+import { runLauncherCli, secretDirs, withWorld } from '../support/launcher.js';
+import { SERVICE, startWatching, starts } from '../support/watch-cli.js';
 
 /** `credexec --watch` through the real bin, local backend. */
 const CANARY_1 = 'canary-Watch-one-7Qz';
@@ -19,13 +19,11 @@ test('a put reaches the running command by a restart; stderr says so without the
   await withWorld(async (world) => {
     await world.put('app.db', CANARY_1);
     world.manifest('credexec.env', 'DB=app.db\nPINNED=app.db@1\n');
-    const started = startCli(['--watch=100ms', '--', 'node', '-e', SERVICE], {
-      env: { ...world.env, ...FAST_WATCH },
-      cwd: world.cwd,
-    });
-    // A failing assertion must not leave a watcher behind.
-    t.teardown(() => started.process.kill('SIGKILL'));
-    const run = follow(started);
+    const { started, run } = startWatching(
+      t,
+      ['--watch=100ms', '--', 'node', '-e', SERVICE],
+      world,
+    );
     await run.until((lines) => starts(lines).length === 1, 'the first start');
     await world.put('app.db', CANARY_2);
     const lines = await run.until((seen) => starts(seen).length === 2, 'the restart');
@@ -54,13 +52,11 @@ test('signal: rewrites the secret file in place and sends the signal once; the c
         TLS: { name: 'app.tls', file: true, onChange: 'signal:SIGHUP' },
       }),
     );
-    const started = startCli(['-m', 'app.json', '--watch=100ms', '--', 'node', '-e', SERVICE], {
-      env: { ...world.env, ...FAST_WATCH },
-      cwd: world.cwd,
-    });
-    // A failing assertion must not leave a watcher behind.
-    t.teardown(() => started.process.kill('SIGKILL'));
-    const run = follow(started);
+    const { started, run } = startWatching(
+      t,
+      ['-m', 'app.json', '--watch=100ms', '--', 'node', '-e', SERVICE],
+      world,
+    );
     await run.until((lines) => starts(lines).length === 1, 'the first start');
     await world.put('app.tls', CANARY_2);
     await run.until((lines) => lines.some(({ event }) => event === 'SIGHUP'), 'the reload');
@@ -90,13 +86,11 @@ test('with --redact, the old and the new value are both redacted after a rotatio
       'app.json',
       JSON.stringify({ TLS: { name: 'app.tls', file: true, onChange: 'signal:SIGHUP' } }),
     );
-    const started = startCli(
+    const { started, run } = startWatching(
+      t,
       ['-m', 'app.json', '--watch=100ms', '--redact', '--', 'node', '-e', SERVICE],
-      { env: { ...world.env, ...FAST_WATCH }, cwd: world.cwd },
+      world,
     );
-    // A failing assertion must not leave a watcher behind.
-    t.teardown(() => started.process.kill('SIGKILL'));
-    const run = follow(started);
     await run.until((lines) => starts(lines).length === 1, 'the first start');
     await world.put('app.tls', CANARY_2);
     await run.until((lines) => lines.some(({ event }) => event === 'SIGHUP'), 'the reload');
@@ -123,13 +117,11 @@ test('a manifest\'s "watch" setting turns it on; --audit-log gets one start and 
       JSON.stringify({ $credexec: { watch: '100ms', killTimeout: '2s' }, DB: 'app.db' }),
     );
     const log = join(world.dir, 'audit.log');
-    const started = startCli(['-m', 'app.json', '--audit-log', log, '--', 'node', '-e', SERVICE], {
-      env: { ...world.env, ...FAST_WATCH },
-      cwd: world.cwd,
-    });
-    // A failing assertion must not leave a watcher behind.
-    t.teardown(() => started.process.kill('SIGKILL'));
-    const run = follow(started);
+    const { started, run } = startWatching(
+      t,
+      ['-m', 'app.json', '--audit-log', log, '--', 'node', '-e', SERVICE],
+      world,
+    );
     await run.until((lines) => starts(lines).length === 1, 'the first start');
     await world.put('app.db', CANARY_2);
     await run.until((lines) => starts(lines).length === 2, 'the restart');

@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { StartedCli } from './launcher.js';
+import { startCli, type StartedCli, type StartOptions } from './launcher.js';
 
 /**
  * For `credexec --watch` tests through the real bin: the service it runs, and a way to follow
@@ -53,7 +53,7 @@ export function follow(started: StartedCli) {
     get stderr() {
       return stderr;
     },
-    /** Wait until the service's lines satisfy `done` (10 s at most). */
+    /** Wait until the service's lines satisfy `done` (15 s at most). */
     async until(done: (lines: ServiceLine[]) => boolean, what: string): Promise<ServiceLine[]> {
       const deadline = Date.now() + 15_000;
       for (;;) {
@@ -79,3 +79,17 @@ export function follow(started: StartedCli) {
 
 export const starts = (lines: readonly ServiceLine[]) =>
   lines.filter(({ event }) => event === 'start');
+
+/**
+ * `credexec ARGS`, polling as fast as FAST_WATCH allows, followed; killed when the test ends,
+ * however it ends (a failing assertion must not leave a watcher behind).
+ */
+export function startWatching(
+  t: { teardown(fn: () => void): void },
+  args: readonly string[],
+  options: StartOptions,
+) {
+  const started = startCli(args, { ...options, env: { ...options.env, ...FAST_WATCH } });
+  t.teardown(() => started.process.kill('SIGKILL'));
+  return { started, run: follow(started) };
+}
