@@ -1,4 +1,3 @@
-import { EventEmitter } from 'node:events';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,33 +8,14 @@ import { SpawnError, UsageError } from '../../src/errors.js';
 import { LaunchResolveError, ManifestError, NotFoundError } from '../../src/errors.js';
 import { spawnStarter } from '../../src/launch/child-starter.js';
 import type { LaunchObserver, ObservedEntry } from '../../src/launch/launch-observer.js';
-import {
-  PID1_WARNING,
-  processLaunchIo,
-  runLauncher,
-  type LaunchIo,
-} from '../../src/launch/run-launcher.js';
+import { PID1_WARNING, processLaunchIo, runLauncher } from '../../src/launch/run-launcher.js';
 import { FakeBackend } from '../resolve/fake-backend.js';
+import { fakeIo } from '../support/launch-io.js';
 
 function scratch(manifest: string) {
   const dir = mkdtempSync(join(tmpdir(), 'credexec-run-test-'));
   writeFileSync(join(dir, 'm.env'), manifest);
   return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
-}
-
-function fakeIo(dir: string, overrides: Partial<LaunchIo> = {}) {
-  const signals = new EventEmitter();
-  const warnings: string[] = [];
-  const io: LaunchIo = {
-    env: { PATH: process.env.PATH, XDG_RUNTIME_DIR: dir },
-    pid: process.pid,
-    stdinIsTty: false,
-    signals,
-    isForeground: () => undefined,
-    warn: (line) => warnings.push(line),
-    ...overrides,
-  };
-  return { io, signals, warnings };
 }
 
 test('a signal during resolution stops the launch without starting the command', async (t) => {

@@ -7,7 +7,7 @@ import test from 'ava';
 import { EMPTY_CONTEXT } from '../../src/envelope/context.js';
 import { padVersion } from '../../src/envelope/version.js';
 import type { LaunchObserver } from '../../src/launch/launch-observer.js';
-import { runLauncher, type LaunchIo } from '../../src/launch/run-launcher.js';
+import { runLauncher } from '../../src/launch/run-launcher.js';
 import { RESTART, type ChangePolicy } from '../../src/manifest/change-policy.js';
 import { refKey } from '../../src/stores/credential-store.js';
 import {
@@ -16,6 +16,7 @@ import {
   type WatchSettings,
 } from '../../src/watch/watch-supervisor.js';
 import { FakeBackend } from '../resolve/fake-backend.js';
+import { fakeIo } from '../support/launch-io.js';
 
 /**
  * The watch room composed into the real launcher, with real commands (node) and an in-memory
@@ -126,16 +127,7 @@ function launch(
   writeFileSync(join(dir, 'm.json'), JSON.stringify(manifest));
   const log = join(dir, 'log');
   writeFileSync(log, '');
-  const signals = new EventEmitter();
-  const lines: string[] = [];
-  const io: LaunchIo = {
-    env: { PATH: process.env.PATH, XDG_RUNTIME_DIR: dir },
-    pid: process.pid,
-    stdinIsTty: false,
-    signals,
-    isForeground: () => undefined,
-    warn: (line) => lines.push(line),
-  };
+  const { io, signals, warnings: lines } = fakeIo(dir);
   const settings: WatchSettings = {
     intervalMs: INTERVAL_MS,
     defaultPolicy: RESTART,
