@@ -73,11 +73,11 @@ export interface Http1Request {
   /** Absolute path. */
   readonly path: string;
   /**
-   * Lower-case names, `host` included; `content-length` is added when missing. Or the header
-   * lines as they are to be sent, each ending in CRLF, Host and Content-Length included, from a
-   * caller that made each of them (JsonPostSigner): they are sent as they are.
+   * The header lines as they are to be sent, each ending in CRLF, Host and Content-Length
+   * included. The caller made each of them and vouches that none can split the request
+   * (JsonPostSigner checks every value it did not make itself).
    */
-  readonly headers: Readonly<Record<string, string>> | string;
+  readonly headers: string;
   readonly body: string;
   readonly maxBodyBytes: number;
   readonly requestTimeoutMs: number;
@@ -108,21 +108,6 @@ function timeoutError(message: string): Error {
   return error;
 }
 
-const HEADER_TEXT = /^[\t\x20-\x7e]*$/;
-
-/** `name: value\r\n` for each header, Content-Length added when missing. */
-function headerLines(headers: Readonly<Record<string, string>>, body: string): string {
-  let lines = '';
-  for (const [name, value] of Object.entries(headers)) {
-    // Values come from the signer and the credentials: never let one split the request.
-    if (!HEADER_TEXT.test(value)) throw new Error(`the ${name} header has invalid characters`);
-    lines += `${name}: ${value}\r\n`;
-  }
-  if (headers['content-length'] === undefined)
-    lines += `content-length: ${Buffer.byteLength(body)}\r\n`;
-  return lines;
-}
-
 export class Http1Pool {
   readonly #options: Http1PoolOptions;
   readonly #hostname: string;
@@ -151,12 +136,10 @@ export class Http1Pool {
   }
 
   async request(request: Http1Request): Promise<Http1Answer> {
-    const { headers } = request;
-    const lines = typeof headers === 'string' ? headers : headerLines(headers, request.body);
     const connection = await this.#acquire(request.connectTimeoutMs);
     return this.#exchange(
       connection,
-      `POST ${request.path} HTTP/1.1\r\n${lines}\r\n${request.body}`,
+      `POST ${request.path} HTTP/1.1\r\n${request.headers}\r\n${request.body}`,
       request,
     );
   }

@@ -202,7 +202,8 @@ export async function resolveEntries(
         new Set(latest.map((ref) => ref.credential)).size,
         options.lookupConcurrency ?? DEFAULT_LOOKUP_CONCURRENCY,
       ),
-      pinned: new Set(pinned.map((ref) => `${ref.credential}\u0000${ref.version!}`)).size,
+      pinned: new Set(pinned.map((ref) => refKey({ name: ref.credential, version: ref.version! })))
+        .size,
       decrypts: Math.min(refs.length, options.concurrency ?? DEFAULT_CONCURRENCY),
     });
   }

