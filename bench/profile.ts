@@ -46,7 +46,7 @@ const RULES: readonly Rule[] = [
   ['spawning the command', named(/^(spawnChild|ChildProcess\.spawn)$/)],
   [
     'SigV4 signing (SDK or credexec)',
-    named(/^(signRequest|sign|getSignature|getSigningKey|presign)$/),
+    named(/^(headerLines|sign|getSignature|getSigningKey|presign)$/),
   ],
   ['SDK: serializing requests', named(/^serializeRequest$/)],
   ['SDK: parsing responses', named(/^(deserializeResponse|collectBody|streamCollector.*)$/)],
